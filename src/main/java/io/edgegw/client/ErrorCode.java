@@ -1,0 +1,25 @@
+package io.edgegw.client;
+
+/** Error codes of {@code error} frames (PROTOCOL.md section 1); a node's {@code nack} code is passed through as is. */
+public enum ErrorCode {
+    /** Not JSON, a missing field, a wrong type, a binary frame, a duplicate in-flight id. */
+    BAD_REQUEST,
+    /** A {@code type} the gateway does not know. */
+    UNKNOWN_TYPE,
+    /** The session would exceed {@code gateway.client.max-subscriptions}. */
+    TOO_MANY_SUBSCRIPTIONS,
+    /** A topic or pattern that breaks the topic rules. */
+    INVALID_TOPIC,
+    /** The session sends faster than allowed (too many sends in flight). */
+    RATE_LIMITED,
+    /** The topic is not permitted for this user. */
+    NOT_ALLOWED,
+    /** A {@code send} could not be handed to any node in time; if it was written to a node, its outcome is unknown. */
+    UPSTREAM_UNAVAILABLE;
+
+    private final String wireName = name().toLowerCase(java.util.Locale.ROOT);
+
+    public String wireName() {
+        return wireName;
+    }
+}

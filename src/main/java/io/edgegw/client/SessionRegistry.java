@@ -1,0 +1,54 @@
+package io.edgegw.client;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import io.edgegw.upstream.SessionRouter;
+
+/**
+ * Every open browser session by id. Routes what a node addresses to one session onto that session's own loop,
+ * in arrival order with the topic messages for it.
+ */
+@ApplicationScoped
+public class SessionRegistry implements SessionRouter {
+
+    private final Map<String, ClientSession> sessions = new ConcurrentHashMap<>();
+
+    void add(ClientSession session) {
+        sessions.put(session.id(), session);
+    }
+
+    void remove(ClientSession session) {
+        sessions.remove(session.id(), session);
+    }
+
+    public int size() {
+        return sessions.size();
+    }
+
+    @Override
+    public void direct(String session, String event, String rawData) {
+        ClientSession target = sessions.get(session);
+        if (target != null) {
+            target.shard().enqueue((Runnable) () -> target.direct(event, rawData));
+        }
+    }
+
+    @Override
+    public void sendOutcome(String session, String id, String errorCode, String message) {
+        ClientSession target = sessions.get(session);
+        if (target != null) {
+            target.shard().enqueue((Runnable) () -> target.sendOutcome(id, errorCode, message));
+        }
+    }
+
+    @Override
+    public void kick(String session, int code, String reason) {
+        ClientSession target = sessions.get(session);
+        if (target != null) {
+            target.shard().enqueue((Runnable) () -> target.kick(code, reason));
+        }
+    }
+}

@@ -1,0 +1,167 @@
+package io.edgegw.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+
+/**
+ * Every {@code gateway.*} key. The javadoc of each method is the user-facing documentation of that key; the README
+ * table repeats it. Defaults are safe for production.
+ */
+@ConfigMapping(prefix = "gateway")
+public interface GatewayConfig {
+
+    Upstream upstream();
+
+    Client client();
+
+    Session session();
+
+    Fanout fanout();
+
+    /**
+     * Origins allowed to open {@code /ws} (exact match on the {@code Origin} header, e.g.
+     * {@code https://app.example.com}). {@code *} allows any origin. Unset: any origin is allowed, and a
+     * warning is logged at start.
+     */
+    @WithName("allowed-origins")
+    Optional<List<String>> allowedOrigins();
+
+    Shutdown shutdown();
+
+    Admin admin();
+
+    interface Upstream {
+        /** Node URLs ({@code ws://} or {@code wss://}), tried in order. Required outside the demo profile. */
+        Optional<List<String>> nodes();
+
+        /** Size of the upstream connection pool. */
+        @WithDefault("2")
+        int connections();
+
+        /** Shared secret sent in every {@code hello}. */
+        Optional<String> token();
+
+        /** Connections that must be connected for readiness. */
+        @WithName("min-connected")
+        @WithDefault("1")
+        int minConnected();
+
+        /** Time limit for the {@code /health} probe and for the WebSocket handshake, each. */
+        @WithName("connect-timeout")
+        @WithDefault("5s")
+        Duration connectTimeout();
+
+        Backoff backoff();
+
+        Heartbeat heartbeat();
+
+        /** Largest jitter before moving to the next node after a node closed with 1001 (going away). */
+        @WithName("going-away-jitter")
+        @WithDefault("250ms")
+        Duration goingAwayJitter();
+
+        /** How many browser {@code send}s may wait while no connection is up; past it they fail at once. */
+        @WithName("send-queue.capacity")
+        @WithDefault("10000")
+        int sendQueueCapacity();
+
+        /** How long a browser {@code send} may wait for a node's {@code ack} or {@code nack}, counted from its first attempt. */
+        @WithName("send-timeout")
+        @WithDefault("10s")
+        Duration sendTimeout();
+    }
+
+    interface Backoff {
+        /** Ceiling of the first reconnect delay. */
+        @WithDefault("250ms")
+        Duration initial();
+
+        /** Cap of the reconnect delay. */
+        @WithDefault("30s")
+        Duration max();
+
+        /** Growth of the ceiling per consecutive failure. */
+        @WithDefault("2.0")
+        double multiplier();
+
+        /** {@code full}, {@code equal} or {@code decorrelated}; see the README. */
+        @WithDefault("full")
+        String jitter();
+
+        /** A connection that stayed up this long resets the failure count. */
+        @WithName("stable-after")
+        @WithDefault("30s")
+        Duration stableAfter();
+    }
+
+    interface Heartbeat {
+        /** Interval of WebSocket pings on a connected upstream link. */
+        @WithDefault("10s")
+        Duration interval();
+
+        /** A ping unanswered for this long marks the link dead (half-open TCP) and fails it over. */
+        @WithDefault("5s")
+        Duration timeout();
+    }
+
+    interface Client {
+        /** Interval (ms) announced in {@code welcome.heartbeat} at which a quiet client should send {@code ping}. */
+        @WithDefault("25s")
+        Duration heartbeat();
+
+        /** Largest frame accepted from a browser, in bytes; a larger one closes the link with 1009. */
+        @WithName("max-frame-size")
+        @WithDefault("65536")
+        int maxFrameSize();
+
+        /** Most topics and patterns one session may be subscribed to. */
+        @WithName("max-subscriptions")
+        @WithDefault("1000")
+        int maxSubscriptions();
+
+        /** Most {@code send}s one session may have in flight (waiting for {@code ack}). */
+        @WithName("max-inflight-sends")
+        @WithDefault("1000")
+        int maxInflightSends();
+
+        /**
+         * Bytes a session may have written and not yet flushed to its socket; beyond it the session is a slow
+         * consumer and is closed with 4002.
+         */
+        @WithName("max-outbound-bytes")
+        @WithDefault("4194304")
+        int maxOutboundBytes();
+    }
+
+    interface Session {
+        /** Key that signs resume tokens; replicas that share it can resume each other's sessions. */
+        Optional<String> secret();
+
+        /** How long a disconnected session is held for a resume. */
+        @WithName("resume-ttl")
+        @WithDefault("30s")
+        Duration resumeTtl();
+    }
+
+    interface Fanout {
+        /** Initial global ignore patterns. */
+        Optional<List<String>> ignore();
+    }
+
+    interface Shutdown {
+        /** How long browsers are spread over when draining. */
+        @WithName("drain-period")
+        @WithDefault("10s")
+        Duration drainPeriod();
+    }
+
+    interface Admin {
+        /** Bearer token for the admin API; when unset the admin API answers 403. */
+        Optional<String> token();
+    }
+}

@@ -1,0 +1,182 @@
+package io.edgegw.fanout;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import io.vertx.core.Context;
+
+/**
+ * The subscribers that live on one event loop, and that loop's topic index. Everything here but
+ * {@link #enqueue(Object)} is confined to the loop's thread, so the index needs no locks.
+ * <p>
+ * Upstream loops {@link #enqueue(Object) enqueue} topic deliveries and session actions; the shard drains all that
+ * is queued in one task, appends each message to its subscribers and then flushes every touched subscriber once,
+ * so whatever one task brings for a browser leaves as one frame. Batches grow by themselves when the loop falls
+ * behind.
+ */
+public final class FanoutShard {
+
+    private static final Subscriber[] NONE = new Subscriber[0];
+    private static final int MAX_RESOLVED = 65_536;
+
+    private final Context context;
+    private final FanoutListener listener;
+    private final Queue<Object> inbox = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+
+    private final Map<String, Set<Subscriber>> exact = new HashMap<>();
+    private final Map<String, PatternSubscribers> patterns = new LinkedHashMap<>();
+    /** Resolved subscribers per topic, valid until the next subscription change. */
+    private final Map<String, Subscriber[]> resolved = new HashMap<>();
+    private final List<Subscriber> touched = new ArrayList<>();
+    private final List<TopicDelivery> drained = new ArrayList<>();
+
+    public FanoutShard(Context context, FanoutListener listener) {
+        this.context = context;
+        this.listener = listener;
+    }
+
+    public Context context() {
+        return context;
+    }
+
+    /** Any thread: queue a {@link TopicDelivery} or a {@link Runnable} (a session action) in arrival order. */
+    public void enqueue(Object item) {
+        inbox.add(item);
+        if (drainScheduled.compareAndSet(false, true)) {
+            context.runOnContext(ignored -> drain());
+        }
+    }
+
+    /** Adds a subscription; true when it is the first on this shard for that topic or pattern. */
+    public boolean subscribe(String topicOrPattern, Subscriber subscriber) {
+        TopicPattern pattern = TopicPattern.parse(topicOrPattern);
+        resolved.clear();
+        if (pattern.isExact()) {
+            Set<Subscriber> set = exact.computeIfAbsent(topicOrPattern, t -> new LinkedHashSet<>());
+            set.add(subscriber);
+            return set.size() == 1;
+        }
+        PatternSubscribers entry = patterns.computeIfAbsent(topicOrPattern, p -> new PatternSubscribers(pattern));
+        entry.subscribers.add(subscriber);
+        return entry.subscribers.size() == 1;
+    }
+
+    /** Removes a subscription; true when it was the last on this shard for that topic or pattern. */
+    public boolean unsubscribe(String topicOrPattern, Subscriber subscriber) {
+        resolved.clear();
+        Set<Subscriber> set = exact.get(topicOrPattern);
+        if (set != null) {
+            boolean last = set.remove(subscriber) && set.isEmpty();
+            if (set.isEmpty()) {
+                exact.remove(topicOrPattern);
+            }
+            return last;
+        }
+        PatternSubscribers entry = patterns.get(topicOrPattern);
+        if (entry != null) {
+            boolean last = entry.subscribers.remove(subscriber) && entry.subscribers.isEmpty();
+            if (entry.subscribers.isEmpty()) {
+                patterns.remove(topicOrPattern);
+            }
+            return last;
+        }
+        return false;
+    }
+
+    /** Marks a subscriber to be flushed by the next {@link #flushTouched()}. */
+    public void touched(Subscriber subscriber) {
+        touched.add(subscriber);
+    }
+
+    /** Flushes every subscriber that got something since the last call. */
+    public void flushTouched() {
+        for (int i = 0; i < touched.size(); i++) {
+            touched.get(i).flush();
+        }
+        touched.clear();
+    }
+
+    private void drain() {
+        drainScheduled.set(false);
+        long delivered = 0;
+        Object item;
+        while ((item = inbox.poll()) != null) {
+            if (item instanceof TopicDelivery delivery) {
+                delivered += deliver(delivery);
+            } else {
+                ((Runnable) item).run();
+            }
+        }
+        flushTouched();
+        if (!drained.isEmpty()) {
+            listener.delivered(delivered, drained);
+            drained.clear();
+        }
+    }
+
+    private long deliver(TopicDelivery delivery) {
+        Subscriber[] subscribers = resolve(delivery.topic());
+        long delivered = 0;
+        long ignored = 0;
+        for (Subscriber subscriber : subscribers) {
+            if (subscriber.ignores(delivery.topic())) {
+                ignored++;
+            } else {
+                subscriber.append(delivery.payload());
+                delivered++;
+            }
+        }
+        if (ignored > 0) {
+            listener.ignoredBySession(ignored);
+        }
+        if (subscribers.length > 0) {
+            drained.add(delivery);
+        }
+        return delivered;
+    }
+
+    private Subscriber[] resolve(String topic) {
+        if (resolved.size() > MAX_RESOLVED) {
+            resolved.clear(); // topics seen through patterns are unbounded: keep the cache from growing with them
+        }
+        if (patterns.isEmpty()) {
+            Subscriber[] cached = resolved.get(topic);
+            if (cached == null) {
+                Set<Subscriber> set = exact.get(topic);
+                cached = set == null ? NONE : set.toArray(NONE);
+                resolved.put(topic, cached);
+            }
+            return cached;
+        }
+        return resolved.computeIfAbsent(topic, this::union);
+    }
+
+    /** Each subscriber once, however many of its subscriptions match: at most one delivery per session. */
+    private Subscriber[] union(String topic) {
+        Set<Subscriber> all = new LinkedHashSet<>(exact.getOrDefault(topic, Set.of()));
+        for (PatternSubscribers entry : patterns.values()) {
+            if (entry.pattern.matches(topic)) {
+                all.addAll(entry.subscribers);
+            }
+        }
+        return all.toArray(NONE);
+    }
+
+    private static final class PatternSubscribers {
+        final TopicPattern pattern;
+        final Set<Subscriber> subscribers = new LinkedHashSet<>();
+
+        PatternSubscribers(TopicPattern pattern) {
+            this.pattern = pattern;
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package io.edgegw.fanout;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A set of ignore patterns. Immutable: a change makes a new list, so readers on any thread see a consistent
+ * snapshot without locks.
+ */
+public final class IgnoreList {
+
+    public static final IgnoreList EMPTY = new IgnoreList(List.of());
+
+    private final List<TopicPattern> patterns;
+
+    private IgnoreList(List<TopicPattern> patterns) {
+        this.patterns = patterns;
+    }
+
+    /** A list of the given patterns; throws {@link IllegalArgumentException} naming the first invalid one. */
+    public static IgnoreList of(Collection<String> texts) {
+        Set<TopicPattern> parsed = new LinkedHashSet<>();
+        for (String text : texts) {
+            TopicPattern pattern = TopicPattern.parse(text);
+            if (pattern == null) {
+                throw new IllegalArgumentException("invalid topic pattern: " + text);
+            }
+            parsed.add(pattern);
+        }
+        return new IgnoreList(List.copyOf(parsed));
+    }
+
+    public boolean isEmpty() {
+        return patterns.isEmpty();
+    }
+
+    public boolean matches(String topic) {
+        for (int i = 0; i < patterns.size(); i++) {
+            if (patterns.get(i).matches(topic)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public boolean contains(String pattern) {
+        return patterns.contains(TopicPattern.parse(pattern));
+    }
+
+    public IgnoreList with(String pattern) {
+        List<String> texts = new ArrayList<>(patterns());
+        texts.add(pattern);
+        return of(texts);
+    }
+
+    public IgnoreList without(String pattern) {
+        List<String> texts = new ArrayList<>(patterns());
+        texts.remove(pattern);
+        return of(texts);
+    }
+
+    public List<String> patterns() {
+        return patterns.stream().map(TopicPattern::text).toList();
+    }
+}
