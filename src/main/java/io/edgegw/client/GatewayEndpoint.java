@@ -71,16 +71,32 @@ public class GatewayEndpoint {
     @NonBlocking
     void onText(String frame, WebSocketConnection connection) {
         ClientSession session = connection.userData().get(SESSION);
-        if (session != null) {
-            session.onText(frame);
+        if (session == null) {
+            return;
         }
+        if (isTooBig(frame)) {
+            session.close(CloseCode.MESSAGE_TOO_BIG.code(),
+                    "frame larger than " + config.client().maxFrameSize() + " bytes");
+            return;
+        }
+        session.onText(frame);
+    }
+
+    private boolean isTooBig(String frame) {
+        int limit = config.client().maxFrameSize();
+        // chars are a lower bound of UTF-8 bytes, and a char is at most 3 bytes: encode only when in doubt
+        return frame.length() > limit
+                || frame.length() * 3L > limit && frame.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > limit;
     }
 
     @OnBinaryMessage
     @NonBlocking
     void onBinary(Buffer frame, WebSocketConnection connection) {
         ClientSession session = connection.userData().get(SESSION);
-        if (session != null) {
+        if (session != null && frame.length() > config.client().maxFrameSize()) {
+            session.close(CloseCode.MESSAGE_TOO_BIG.code(),
+                    "frame larger than " + config.client().maxFrameSize() + " bytes");
+        } else if (session != null) {
             session.onBinary();
         }
     }

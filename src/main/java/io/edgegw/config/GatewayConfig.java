@@ -35,6 +35,8 @@ public interface GatewayConfig {
 
     Admin admin();
 
+    Demo demo();
+
     interface Upstream {
         /** Node URLs ({@code ws://} or {@code wss://}), tried in order. Required outside the demo profile. */
         Optional<List<String>> nodes();
@@ -163,5 +165,20 @@ public interface GatewayConfig {
     interface Admin {
         /** Bearer token for the admin API; when unset the admin API answers 403. */
         Optional<String> token();
+    }
+
+    interface Demo {
+        /** Starts the embedded demo cluster (reference nodes publishing ticks); on in the dev and demo profiles. */
+        @WithDefault("false")
+        boolean enabled();
+
+        /** Port of the first demo node; the others follow. */
+        @WithName("base-port")
+        @WithDefault("7701")
+        int basePort();
+
+        /** Number of demo nodes. */
+        @WithDefault("3")
+        int nodes();
     }
 }

@@ -1,0 +1,169 @@
+package io.edgegw.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import io.edgegw.testkit.GatewayUrls;
+import io.edgegw.testkit.ReferenceClusterResource;
+import io.edgegw.testkit.TestClient;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+import io.vertx.core.json.JsonObject;
+
+@QuarkusTest
+@QuarkusTestResource(ReferenceClusterResource.class)
+class ClientProtocolTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private final List<TestClient> clients = new ArrayList<>();
+
+    @AfterEach
+    void closeClients() {
+        clients.forEach(TestClient::close);
+    }
+
+    private TestClient connect() {
+        TestClient client = TestClient.connect(GatewayUrls.ws());
+        clients.add(client);
+        return client;
+    }
+
+    @Test
+    void welcomeComesFirstWithARandomSessionAndTheHeartbeat() {
+        JsonObject welcome = connect().welcome();
+        assertThat(welcome.getString("type")).isEqualTo("welcome");
+        assertThat(welcome.getInteger("protocol")).isEqualTo(1);
+        assertThat(welcome.getString("session")).startsWith("s-").hasSizeGreaterThanOrEqualTo(2 + 22);
+        assertThat(welcome.getLong("heartbeat")).isEqualTo(25_000L);
+        assertThat(welcome.containsKey("restored")).isTrue();
+        assertThat(welcome.getValue("restored")).isNull();
+        assertThat(connect().welcome().getString("session")).isNotEqualTo(welcome.getString("session"));
+    }
+
+    @Test
+    void selectsTheGatewaySubprotocolWhenOffered() {
+        TestClient client = TestClient.connect(GatewayUrls.ws(), Map.of(), List.of("gateway.v1"));
+        clients.add(client);
+        client.welcome();
+        assertThat(client.subprotocol()).isEqualTo("gateway.v1");
+    }
+
+    @Test
+    void pingGetsPong() {
+        TestClient client = connect();
+        client.welcome();
+        client.send("{\"type\":\"ping\"}");
+        client.await("pong", WAIT);
+    }
+
+    @Test
+    void aFrameHoldingSeveralRequestsGetsEveryReply() {
+        TestClient client = connect();
+        client.welcome();
+        client.send("{\"type\":\"subscribe\",\"id\":\"a\",\"topics\":[\"multi/one\"]}\n"
+                + "{\"type\":\"ping\"}\n"
+                + "{\"type\":\"ignore\",\"id\":\"b\",\"topics\":[\"multi/two\"]}\n"
+                + "{\"type\":\"unsubscribe\",\"id\":\"c\",\"topics\":[\"multi/one\"]}\n"
+                + "{\"type\":\"unignore\",\"id\":\"d\",\"topics\":[\"multi/two\"]}");
+        assertThat(client.awaitReply("a", WAIT).getString("type")).isEqualTo("subscribed");
+        assertThat(client.awaitReply("b", WAIT).getString("type")).isEqualTo("ignored");
+        assertThat(client.awaitReply("c", WAIT).getString("type")).isEqualTo("unsubscribed");
+        assertThat(client.awaitReply("d", WAIT).getString("type")).isEqualTo("unignored");
+        assertThat(client.frames("pong")).hasSize(1);
+        assertThat(client.frames()).extracting(frame -> frame.getString("type"))
+                .containsExactly("welcome", "subscribed", "pong", "ignored", "unsubscribed", "unignored");
+    }
+
+    @Test
+    void everyMalformedRequestGetsItsErrorCodeAndTheLinkStaysUsable() {
+        TestClient bystander = connect();
+        bystander.welcome();
+        TestClient client = connect();
+        client.welcome();
+        String[][] cases = {
+                { "not json at all", null, "bad_request" },
+                { "[1,2,3]", null, "bad_request" },
+                { "{\"id\":\"1\"}", "1", "bad_request" },
+                { "{\"type\":42,\"id\":\"2\"}", "2", "bad_request" },
+                { "{\"type\":\"explode\",\"id\":\"3\"}", "3", "unknown_type" },
+                { "{\"type\":\"subscribe\",\"topics\":[\"a/b\"]}", null, "bad_request" },
+                { "{\"type\":\"subscribe\",\"id\":\"5\"}", "5", "bad_request" },
+                { "{\"type\":\"subscribe\",\"id\":\"6\",\"topics\":\"a/b\"}", "6", "bad_request" },
+                { "{\"type\":\"subscribe\",\"id\":\"7\",\"topics\":[]}", "7", "bad_request" },
+                { "{\"type\":\"subscribe\",\"id\":\"8\",\"topics\":[17]}", "8", "bad_request" },
+                { "{\"type\":\"subscribe\",\"id\":\"9\",\"topics\":[\"a//b\"]}", "9", "invalid_topic" },
+                { "{\"type\":\"subscribe\",\"id\":\"10\",\"topics\":[\"a/**/b\"]}", "10", "invalid_topic" },
+                { "{\"type\":\"subscribe\",\"id\":\"11\",\"topics\":[\"a/b c\"]}", "11", "invalid_topic" },
+                { "{\"type\":\"subscribe\",\"id\":\"12\",\"topics\":[\"" + "x".repeat(257) + "\"]}", "12",
+                        "invalid_topic" },
+                { "{\"type\":\"ignore\",\"id\":\"13\",\"topics\":[\"/a\"]}", "13", "invalid_topic" },
+                { "{\"type\":\"send\",\"id\":\"14\",\"data\":{}}", "14", "bad_request" },
+                { "{\"type\":\"send\",\"event\":\"x\",\"data\":{}}", null, "bad_request" },
+                { "{\"type\":\"unsubscribe\",\"id\":\"16\",\"topics\":[\"a/*/\"]}", "16", "invalid_topic" },
+        };
+        for (String[] testCase : cases) {
+            int before = client.frames("error").size();
+            client.send(testCase[0]);
+            await().atMost(WAIT).until(() -> client.frames("error").size() == before + 1);
+            JsonObject error = client.frames("error").get(before);
+            assertThat(error.getString("code")).as(testCase[0]).isEqualTo(testCase[2]);
+            assertThat(error.getString("id")).as(testCase[0]).isEqualTo(testCase[1]);
+            assertThat(error.getString("message")).as(testCase[0]).isNotBlank();
+        }
+        client.sendBinary(new byte[] { 1, 2, 3 });
+        await().atMost(WAIT).until(() -> client.frames("error").size() == cases.length + 1);
+        assertThat(client.frames("error").get(cases.length).getString("code")).isEqualTo("bad_request");
+
+        // still usable, and the other session never noticed
+        client.send("{\"type\":\"subscribe\",\"id\":\"ok\",\"topics\":[\"fine/topic\"]}");
+        assertThat(client.awaitReply("ok", WAIT).getString("type")).isEqualTo("subscribed");
+        assertThat(client.isClosed()).isFalse();
+        bystander.send("{\"type\":\"ping\"}");
+        bystander.await("pong", WAIT);
+        assertThat(bystander.frames("error")).isEmpty();
+    }
+
+    @Test
+    void tooManySubscriptionsIsRefusedAsAWhole() {
+        TestClient client = connect();
+        client.welcome();
+        List<String> topics = new ArrayList<>();
+        for (int i = 0; i < 1001; i++) {
+            topics.add("many/t" + i);
+        }
+        client.sendJson(new JsonObject().put("type", "subscribe").put("id", "big").put("topics", topics));
+        JsonObject reply = client.awaitReply("big", WAIT);
+        assertThat(reply.getString("code")).isEqualTo("too_many_subscriptions");
+        client.sendJson(new JsonObject().put("type", "subscribe").put("id", "small").put("topics", List.of("many/t1")));
+        assertThat(client.awaitReply("small", WAIT).getString("type")).isEqualTo("subscribed");
+    }
+
+    @Test
+    void oversizedFrameClosesWith1009() {
+        TestClient client = connect();
+        client.welcome();
+        client.send("{\"type\":\"ping\",\"pad\":\"" + "x".repeat(70_000) + "\"}");
+        assertThat(client.awaitClose(WAIT)).isEqualTo(1009);
+    }
+
+    @Test
+    void publicHealthIsUpWithCorsForAnyOriginByDefault() {
+        RestAssured.given().header("Origin", "https://app.example").get(GatewayUrls.http("/ws/health")).then()
+                .statusCode(200).header("Access-Control-Allow-Origin", "https://app.example");
+    }
+
+    @Test
+    void metricsAreNotOnThePublicPort() {
+        RestAssured.get(GatewayUrls.http("/q/metrics")).then().statusCode(404);
+        RestAssured.get(GatewayUrls.management("/q/metrics")).then().statusCode(200);
+    }
+}
