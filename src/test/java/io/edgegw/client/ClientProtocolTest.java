@@ -14,13 +14,13 @@ import org.junit.jupiter.api.Test;
 import io.edgegw.testkit.GatewayUrls;
 import io.edgegw.testkit.ReferenceClusterResource;
 import io.edgegw.testkit.TestClient;
-import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import io.vertx.core.json.JsonObject;
 
 @QuarkusTest
-@QuarkusTestResource(ReferenceClusterResource.class)
+@WithTestResource(ReferenceClusterResource.class)
 class ClientProtocolTest {
 
     private static final Duration WAIT = Duration.ofSeconds(10);

@@ -18,14 +18,14 @@ import io.edgegw.demo.ReferenceNode;
 import io.edgegw.testkit.GatewayUrls;
 import io.edgegw.testkit.ReferenceClusterResource;
 import io.edgegw.testkit.TestClient;
-import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 
 @QuarkusTest
-@QuarkusTestResource(ReferenceClusterResource.class)
+@WithTestResource(ReferenceClusterResource.class)
 class FanoutEndToEndTest {
 
     private static final Duration WAIT = Duration.ofSeconds(20);
