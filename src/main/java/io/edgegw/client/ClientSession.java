@@ -3,7 +3,10 @@ package io.edgegw.client;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import org.jboss.logging.Logger;
@@ -12,6 +15,7 @@ import io.edgegw.fanout.FanoutShard;
 import io.edgegw.fanout.IgnoreList;
 import io.edgegw.fanout.Json;
 import io.edgegw.fanout.Subscriber;
+import io.edgegw.fanout.TopicDelivery;
 import io.edgegw.fanout.TopicPattern;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
@@ -35,6 +39,26 @@ public final class ClientSession implements Subscriber {
     private final Set<String> subscriptions = new LinkedHashSet<>();
     private IgnoreList ignores = IgnoreList.EMPTY;
     private final Set<String> sendsInFlight = new HashSet<>();
+    /** The last (epoch, offset) delivered per exact subscription: where a resume continues from. */
+    private final Map<String, Position> positions = new HashMap<>();
+    /** Exact topics subscribed with {@code since} whose missed messages are on their way; null when none. */
+    private Map<String, Recovery> recovering;
+
+    private static final class Position {
+        String epoch;
+        long offset = -1;
+    }
+
+    private static final class Recovery {
+        final String epoch;
+        final long since;
+        final List<TopicDelivery> live = new ArrayList<>();
+
+        Recovery(String epoch, long since) {
+            this.epoch = epoch;
+            this.since = since;
+        }
+    }
 
     private final List<Object> outbox = new ArrayList<>();
     private final StringBuilder batch = new StringBuilder();
@@ -124,15 +148,87 @@ public final class ClientSession implements Subscriber {
             throw new ClientRequest.RequestException(request.id(), ErrorCode.TOO_MANY_SUBSCRIPTIONS,
                     "at most " + services.config().client().maxSubscriptions() + " subscriptions per session");
         }
+        Map<String, Position> since = sincePositions(request);
         // the reply is queued before the index changes, so `subscribed` precedes every message of these topics
         reply("{\"type\":\"subscribed\",\"id\":" + Json.quote(request.id()) + ",\"topics\":"
                 + Json.stringArray(request.topics()) + "}");
         for (String topic : added) {
-            subscriptions.add(topic);
-            if (shard.subscribe(topic, this)) {
-                services.pool().demand(topic, +1);
+            join(topic);
+        }
+        since.forEach((topic, position) -> recover(topic, position.epoch, position.offset));
+    }
+
+    private void join(String topic) {
+        subscriptions.add(topic);
+        if (TopicPattern.isValidTopic(topic)) {
+            positions.put(topic, new Position());
+        }
+        if (shard.subscribe(topic, this)) {
+            services.pool().demand(topic, +1);
+        }
+    }
+
+    /** Asks for what came after {@code (epoch, offset)}; live messages wait until it arrives. */
+    private void recover(String topic, String epoch, long offset) {
+        if (recovering == null) {
+            recovering = new HashMap<>();
+        }
+        recovering.put(topic, new Recovery(epoch, offset));
+        services.pool().recover(id, topic, epoch, offset);
+    }
+
+    /** The answer to {@link #recover}: a gap or the missed messages, then the live ones held meanwhile, once each. */
+    void recovered(String topic, List<TopicDelivery> messages, String gapLine) {
+        Recovery recovery = recovering == null ? null : recovering.remove(topic);
+        if (recovery == null) {
+            return; // unsubscribed meanwhile
+        }
+        if (recovering.isEmpty()) {
+            recovering = null;
+        }
+        if (gapLine != null) {
+            reply(gapLine);
+        }
+        String epoch = recovery.epoch;
+        long last = recovery.since;
+        for (TopicDelivery message : messages) {
+            if (message.epoch().equals(epoch) && message.offset() > last) {
+                deliver(message);
+                last = message.offset();
             }
         }
+        for (TopicDelivery live : recovery.live) {
+            if (!live.epoch().equals(epoch) || live.offset() > last) {
+                deliver(live);
+            }
+        }
+    }
+
+    private Map<String, Position> sincePositions(ClientRequest request) throws ClientRequest.RequestException {
+        Map<String, Position> result = new LinkedHashMap<>();
+        if (request.since() == null) {
+            return result;
+        }
+        var fields = request.since().fields();
+        while (fields.hasNext()) {
+            var field = fields.next();
+            String topic = field.getKey();
+            var value = field.getValue();
+            if (!request.topics().contains(topic) || !TopicPattern.isValidTopic(topic)) {
+                throw new ClientRequest.RequestException(request.id(), ErrorCode.BAD_REQUEST,
+                        "since names " + topic + ", which is not an exact topic of this request");
+            }
+            if (!value.isObject() || !value.path("epoch").isTextual() || !value.path("offset").canConvertToLong()
+                    || !value.path("offset").isIntegralNumber() || value.path("offset").longValue() < 0) {
+                throw new ClientRequest.RequestException(request.id(), ErrorCode.BAD_REQUEST,
+                        "since." + topic + " must be {\"epoch\":string,\"offset\":integer}");
+            }
+            Position position = new Position();
+            position.epoch = value.path("epoch").textValue();
+            position.offset = value.path("offset").longValue();
+            result.put(topic, position);
+        }
+        return result;
     }
 
     private void unsubscribe(ClientRequest request) throws ClientRequest.RequestException {
@@ -145,6 +241,10 @@ public final class ClientSession implements Subscriber {
     }
 
     private void leave(String topic) {
+        positions.remove(topic);
+        if (recovering != null) {
+            recovering.remove(topic);
+        }
         if (subscriptions.remove(topic) && shard.unsubscribe(topic, this)) {
             services.pool().demand(topic, -1);
         }
@@ -215,11 +315,29 @@ public final class ClientSession implements Subscriber {
     }
 
     @Override
-    public void append(Object message) {
+    public void deliver(TopicDelivery delivery) {
+        if (recovering != null && !delivery.isControl()) {
+            Recovery recovery = recovering.get(delivery.topic());
+            if (recovery != null) {
+                recovery.live.add(delivery); // held until what it missed has been delivered before it
+                return;
+            }
+        }
+        if (!delivery.isControl()) {
+            Position position = positions.get(delivery.topic());
+            if (position != null) {
+                position.epoch = delivery.epoch();
+                position.offset = delivery.offset();
+            }
+        }
+        queue(delivery.payload());
+    }
+
+    private void queue(Object item) {
         if (closed) {
             return;
         }
-        outbox.add(message);
+        outbox.add(item);
         if (!touched) {
             touched = true;
             shard.touched(this);
@@ -227,7 +345,7 @@ public final class ClientSession implements Subscriber {
     }
 
     private void reply(String line) {
-        append(line);
+        queue(line);
     }
 
     private void error(String requestId, ErrorCode code, String message) {

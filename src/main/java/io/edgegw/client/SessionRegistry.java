@@ -1,10 +1,12 @@
 package io.edgegw.client;
 
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import io.edgegw.fanout.TopicDelivery;
 import io.edgegw.upstream.SessionRouter;
 
 /**
@@ -41,6 +43,14 @@ public class SessionRegistry implements SessionRouter {
         ClientSession target = sessions.get(session);
         if (target != null) {
             target.shard().enqueue((Runnable) () -> target.sendOutcome(id, errorCode, message));
+        }
+    }
+
+    @Override
+    public void recovered(String session, String topic, List<TopicDelivery> messages, String gapLine) {
+        ClientSession target = sessions.get(session);
+        if (target != null) {
+            target.shard().enqueue((Runnable) () -> target.recovered(topic, messages, gapLine));
         }
     }
 

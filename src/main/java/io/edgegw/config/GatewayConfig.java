@@ -153,6 +153,24 @@ public interface GatewayConfig {
     interface Fanout {
         /** Initial global ignore patterns. */
         Optional<List<String>> ignore();
+
+        /** How long the upstream {@code sub} outlives the last local subscriber (a quick resubscribe costs nothing). */
+        @WithName("unsub-grace")
+        @WithDefault("5s")
+        Duration unsubGrace();
+
+        History history();
+    }
+
+    interface History {
+        /** Messages kept per subscribed topic to serve {@code since} without asking a node. */
+        @WithDefault("100")
+        int size();
+
+        /** Age beyond which a kept message no longer serves a recovery. */
+        @WithName("max-age")
+        @WithDefault("60s")
+        Duration maxAge();
     }
 
     interface Shutdown {

@@ -1,12 +1,10 @@
 package io.edgegw.fanout;
 
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import io.edgegw.config.GatewayConfig;
 import io.edgegw.observe.GatewayMetrics;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -21,12 +19,12 @@ public class Fanout {
 
     private final Map<Thread, FanoutShard> shardsByThread = new ConcurrentHashMap<>();
     private volatile FanoutShard[] shards = new FanoutShard[0];
-    private volatile IgnoreList globalIgnore;
+    private final GlobalIgnore globalIgnore;
     private final GatewayMetrics metrics;
 
-    public Fanout(GatewayConfig config, GatewayMetrics metrics) {
+    public Fanout(GlobalIgnore globalIgnore, GatewayMetrics metrics) {
         this.metrics = metrics;
-        this.globalIgnore = IgnoreList.of(config.fanout().ignore().orElse(List.of()));
+        this.globalIgnore = globalIgnore;
     }
 
     /** The shard of the calling event loop; must be called on an event loop thread. */
@@ -47,31 +45,23 @@ public class Fanout {
         return shard;
     }
 
-    /** A topic message from upstream (a JSON line or a binary frame), on the upstream loop. */
-    public void publish(String topic, Object payload, long receivedNanos) {
-        if (globalIgnore.matches(topic)) {
+    /** A topic message from upstream, on the upstream loop; false when the global ignore list held it back. */
+    public boolean publish(TopicDelivery delivery) {
+        if (globalIgnore.current().matches(delivery.topic())) {
             metrics.ignoredGlobal();
-            return;
+            return false;
         }
-        TopicDelivery delivery = new TopicDelivery(topic, payload, receivedNanos);
         for (FanoutShard shard : shards) {
             shard.enqueue(delivery);
         }
+        return true;
     }
 
-    /** A frame about a topic that every subscriber must see, such as a {@code gap}; not subject to ignore lists. */
+    /** A frame about a topic that its subscribers must see, such as a {@code gap}. */
     public void publishControl(String topic, String line) {
-        TopicDelivery delivery = new TopicDelivery(topic, line, System.nanoTime());
+        TopicDelivery delivery = new TopicDelivery(topic, null, -1, line, System.nanoTime());
         for (FanoutShard shard : shards) {
             shard.enqueue(delivery);
         }
-    }
-
-    public IgnoreList globalIgnore() {
-        return globalIgnore;
-    }
-
-    public void setGlobalIgnore(IgnoreList list) {
-        globalIgnore = list;
     }
 }

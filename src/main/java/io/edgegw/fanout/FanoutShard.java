@@ -131,7 +131,7 @@ public final class FanoutShard {
             if (subscriber.ignores(delivery.topic())) {
                 ignored++;
             } else {
-                subscriber.append(delivery.payload());
+                subscriber.deliver(delivery);
                 delivered++;
             }
         }

@@ -46,6 +46,20 @@ public final class IgnoreList {
         return false;
     }
 
+    /** True when every topic the subscription (a topic or pattern) can match is ignored. */
+    public boolean coversAll(String subscription) {
+        TopicPattern parsed = TopicPattern.parse(subscription);
+        if (parsed == null) {
+            return false;
+        }
+        for (int i = 0; i < patterns.size(); i++) {
+            if (patterns.get(i).covers(parsed)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public boolean contains(String pattern) {
         return patterns.contains(TopicPattern.parse(pattern));
     }

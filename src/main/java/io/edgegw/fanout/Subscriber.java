@@ -9,12 +9,9 @@ public interface Subscriber {
     /** True when this session's own ignore list covers {@code topic}. */
     boolean ignores(String topic);
 
-    /**
-     * Queues one topic message for the next flush: a {@code String} line (text) or a {@code Buffer} (binary
-     * frame). The same object is handed to every subscriber; it must not be modified.
-     */
-    void append(Object message);
+    /** Queues one topic message for the next flush; the delivery is shared by every subscriber, never modified. */
+    void deliver(TopicDelivery delivery);
 
-    /** Writes what was appended since the last flush, as few frames as possible. */
+    /** Writes what was queued since the last flush, as few frames as possible. */
     void flush();
 }

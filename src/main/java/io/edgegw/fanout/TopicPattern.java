@@ -105,6 +105,27 @@ public final class TopicPattern {
         return position == length + 1;
     }
 
+    /**
+     * True when every topic that {@code other} matches is also matched by this pattern (conservative: false when
+     * unsure). Used to tell when a subscription is wholly covered by an ignore list.
+     */
+    public boolean covers(TopicPattern other) {
+        String[] mine = segments;
+        String[] theirs = other.segments;
+        for (int i = 0; i < mine.length; i++) {
+            if (mine[i].equals("**")) {
+                return theirs.length > i; // one or more remaining segments, whatever they are
+            }
+            if (i >= theirs.length || theirs[i].equals("**")) {
+                return false;
+            }
+            if (!mine[i].equals("*") && !mine[i].equals(theirs[i])) {
+                return false;
+            }
+        }
+        return mine.length == theirs.length;
+    }
+
     private static boolean isPlainSegment(String segment) {
         if (segment.isEmpty()) {
             return false;

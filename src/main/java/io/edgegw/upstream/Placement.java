@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Which connection carries each browser session and each subscribed topic or pattern (PROTOCOL.md section 2): a
- * hash over the connections that are up. When a connection goes down its entries move at once to the ones still
+ * Which connection carries each browser session (PROTOCOL.md section 2; topics are placed the same way by
+ * {@link UpstreamTopics}): a hash over the connections that are up. When a connection goes down its entries move at once to the ones still
  * up, or wait (owner null) when none is; nothing moves back when a connection returns. Confined to the upstream
  * loop.
  */
@@ -24,18 +24,7 @@ final class Placement {
         }
     }
 
-    static final class TopicEntry {
-        final String topic;
-        int demand;
-        UpstreamConnection owner;
-
-        TopicEntry(String topic) {
-            this.topic = topic;
-        }
-    }
-
     private final Map<String, SessionEntry> sessions = new LinkedHashMap<>();
-    private final Map<String, TopicEntry> topics = new LinkedHashMap<>();
 
     /** Places a new session; returns its connection, or null while none is up. */
     UpstreamConnection addSession(String id, String user, List<UpstreamConnection> up) {
@@ -57,32 +46,6 @@ final class Placement {
         return entry == null ? null : entry.owner;
     }
 
-    /**
-     * Counts demand for a topic. A topic that gains its first demand is placed (owner null while none is up);
-     * one that loses its last is removed, and returned with demand 0 so its owner can be told.
-     */
-    TopicEntry demand(String topic, int delta, List<UpstreamConnection> up) {
-        TopicEntry entry = topics.get(topic);
-        if (entry == null) {
-            if (delta <= 0) {
-                return null;
-            }
-            entry = new TopicEntry(topic);
-            topics.put(topic, entry);
-            entry.owner = choose(topic, up);
-        }
-        entry.demand += delta;
-        if (entry.demand <= 0) {
-            entry.demand = 0;
-            topics.remove(topic);
-        }
-        return entry;
-    }
-
-    int topicCount() {
-        return topics.size();
-    }
-
     /** Places every waiting session; returns those placed. */
     List<SessionEntry> placeWaitingSessions(List<UpstreamConnection> up) {
         List<SessionEntry> placed = new ArrayList<>();
@@ -94,31 +57,11 @@ final class Placement {
         return placed;
     }
 
-    List<TopicEntry> placeWaitingTopics(List<UpstreamConnection> up) {
-        List<TopicEntry> placed = new ArrayList<>();
-        for (TopicEntry entry : topics.values()) {
-            if (entry.owner == null && (entry.owner = choose(entry.topic, up)) != null) {
-                placed.add(entry);
-            }
-        }
-        return placed;
-    }
-
     /** Moves the sessions of a lost connection; returns those that found a new one. */
     List<SessionEntry> moveSessions(UpstreamConnection lost, List<UpstreamConnection> up) {
         List<SessionEntry> moved = new ArrayList<>();
         for (SessionEntry entry : sessions.values()) {
             if (entry.owner == lost && (entry.owner = choose(entry.id, up)) != null) {
-                moved.add(entry);
-            }
-        }
-        return moved;
-    }
-
-    List<TopicEntry> moveTopics(UpstreamConnection lost, List<UpstreamConnection> up) {
-        List<TopicEntry> moved = new ArrayList<>();
-        for (TopicEntry entry : topics.values()) {
-            if (entry.owner == lost && (entry.owner = choose(entry.topic, up)) != null) {
                 moved.add(entry);
             }
         }

@@ -13,6 +13,13 @@ public interface SessionRouter {
     /** The outcome of a browser {@code send}: {@code errorCode} null for an ack, else the error to report. */
     void sendOutcome(String session, String id, String errorCode, String message);
 
+    /**
+     * The answer to a {@code since} recovery: the messages after the requested offset (oldest first), or a
+     * {@code gap} line (then {@code messages} is empty).
+     */
+    void recovered(String session, String topic, java.util.List<io.edgegw.fanout.TopicDelivery> messages,
+            String gapLine);
+
     /** Close that session with a 4000–4999 code. */
     void kick(String session, int code, String reason);
 }

@@ -1,5 +1,6 @@
 package io.edgegw.upstream;
 
+import java.util.function.BiPredicate;
 import java.util.function.DoubleSupplier;
 import java.util.function.LongSupplier;
 
@@ -26,16 +27,45 @@ import io.vertx.core.http.WebSocketConnectOptions;
  * </pre>
  *
  * Every transition goes through {@link #enter}, which logs it once and reports it. All fields are confined to the
- * upstream loop's context: no locks. The timer of a state is cancelled on every exit from it, and the old socket is
- * closed before a new one opens.
+ * upstream loop's context (no locks); the few read by other threads (state, node, counters) are volatile and
+ * written only there. Each state's timers are cancelled on every exit from it, and the old socket is closed before
+ * a new one opens: a socket that dies without a close frame is already closed; one we leave gets a close frame
+ * and its TCP connection ends when the node answers or after the client's closing timeout (1 s), whichever is
+ * first.
+ *
+ * <p>What a close code from the node does ({@link #reactionTo}):
+ * <table>
+ * <caption>close codes</caption>
+ * <tr><th>code</th><th>reaction</th></tr>
+ * <tr><td>1000 normal, 1001 going away, 1012 restart</td><td>the node ended the link on purpose: next node at once,
+ * after a uniform jitter of at most {@code gateway.upstream.going-away-jitter}</td></tr>
+ * <tr><td>1008 policy violation</td><td>the node refused the hello (token or protocol): logged at ERROR, next node
+ * after the normal backoff; never gives up, since another node may accept (a token being rotated)</td></tr>
+ * <tr><td>1011 internal error, 1006 (no close frame), any other</td><td>a failure: next node after the normal
+ * backoff</td></tr>
+ * </table>
+ * "At once" holds only when the link was welcomed and nothing failed or left since it was last stable
+ * ({@code attempt == 0}); otherwise the normal backoff applies, so a node that welcomes and sends gateways away in a
+ * loop is not hammered.
  */
 public final class UpstreamConnection {
 
     private static final Logger LOG = Logger.getLogger(UpstreamConnection.class);
 
-    /** Codes after which the node is left at once for the next one, with only a small jitter. */
-    private static boolean leaveAtOnce(int code) {
-        return code == 1000 || code == 1001 || code == 1012;
+    /** What the connection does when its node closes the link. */
+    public enum CloseReaction {
+        /** The node ended the link on purpose: try the next node at once, with a small jitter. */
+        MOVE_ON_AT_ONCE,
+        /** A failure: try the next node after the backoff delay. */
+        BACK_OFF
+    }
+
+    /** The reaction to a close code from the node (1006 for a link that died without a close frame). */
+    public static CloseReaction reactionTo(int code) {
+        return switch (code) {
+            case 1000, 1001, 1012 -> CloseReaction.MOVE_ON_AT_ONCE;
+            default -> CloseReaction.BACK_OFF;
+        };
     }
 
     private final int index;
@@ -53,21 +83,29 @@ public final class UpstreamConnection {
     private volatile int attempt;
     private volatile Integer lastCloseCode;
     private volatile NodeRing.Node node;
+    private volatile long lastDelayMs = -1;
+    private volatile int liveTimers;
+    private volatile int liveSockets;
 
     private int ringPosition;
     private long generation; // tells callbacks of an abandoned attempt or socket from the current one
     private long stateTimer = -1;
     private long heartbeatTimer = -1;
-    private long lastPongMs;
+    private long pongTimer = -1;
     private long connectedAtMs;
     private long previousDelayMs;
     private WebSocket socket;
     private final StringBuilder outbound = new StringBuilder();
     private boolean flushScheduled;
 
-    /** What a connection needs to know, fixed for its life. */
+    /**
+     * What a connection needs to know, fixed for its life. {@code startPosition} is where connection 0 starts in
+     * the ring (connection {@code i} starts {@code i} further); {@code takenBySibling} tells whether another
+     * connection of the pool is on a node, so that a connection moving on skips it while a free node remains.
+     */
     public record Settings(NodeRing ring, BackoffPolicy backoff, long stableAfterMs, long goingAwayJitterMs,
-            long connectTimeoutMs, long heartbeatIntervalMs, long heartbeatTimeoutMs, LongSupplier clock, DoubleSupplier random) {
+            long connectTimeoutMs, long heartbeatIntervalMs, long heartbeatTimeoutMs, LongSupplier clock,
+            DoubleSupplier random, int startPosition, BiPredicate<UpstreamConnection, NodeRing.Node> takenBySibling) {
     }
 
     UpstreamConnection(int index, String name, Settings settings, Context context, Vertx vertx,
@@ -81,7 +119,7 @@ public final class UpstreamConnection {
         this.probeClient = probeClient;
         this.socketClient = socketClient;
         this.listener = listener;
-        this.ringPosition = index; // spread connections over different nodes from the start
+        this.ringPosition = settings.startPosition() + index; // spread connections over different nodes
         this.node = settings.ring().get(ringPosition);
         this.stateSinceMs = settings.clock().getAsLong();
     }
@@ -102,6 +140,7 @@ public final class UpstreamConnection {
         return stateSinceMs;
     }
 
+    /** Consecutive failed attempts or departures since the connection was last stable. */
     public int attempt() {
         return attempt;
     }
@@ -110,8 +149,24 @@ public final class UpstreamConnection {
         return lastCloseCode;
     }
 
+    /** The node this connection is on, or tries, or will try next. */
     public NodeRing.Node node() {
         return node;
+    }
+
+    /** The delay of the last backoff, in ms; -1 before the first. */
+    public long lastDelayMs() {
+        return lastDelayMs;
+    }
+
+    /** Vert.x timers this connection set and that have neither fired (one-shot) nor been cancelled. */
+    public int liveTimers() {
+        return liveTimers;
+    }
+
+    /** WebSockets this connection opened whose close has not completed yet. */
+    public int liveSockets() {
+        return liveSockets;
     }
 
     public boolean isConnected() {
@@ -133,12 +188,8 @@ public final class UpstreamConnection {
             return;
         }
         enter(UpstreamState.DRAINING, "shutdown");
-        WebSocket old = socket;
-        socket = null;
-        generation++;
-        if (old != null && !old.isClosed()) {
-            old.close((short) 1001, "gateway shutting down");
-        }
+        cancelTimers();
+        closeSocket(1001, "gateway shutting down");
         enter(UpstreamState.CLOSED, "shutdown");
     }
 
@@ -179,32 +230,44 @@ public final class UpstreamConnection {
         RequestOptions request = new RequestOptions().setMethod(HttpMethod.GET).setHost(target.host())
                 .setPort(target.port()).setSsl(target.secure()).setURI("/health")
                 .setConnectTimeout(settings.connectTimeoutMs()).setIdleTimeout(settings.connectTimeoutMs());
-        stateTimer = vertx.setTimer(settings.connectTimeoutMs(),
-                t -> onCurrent(attemptGeneration, () -> fail("probe_failed", "health probe timed out")));
+        if (target.server() != null) {
+            request.setServer(target.server());
+        }
+        stateTimer = setTimer(settings.connectTimeoutMs(), () -> onCurrent(attemptGeneration, () -> {
+            stateTimer = -1;
+            fail("probe_failed", "health probe timed out");
+        }));
         probeClient.request(request)
-                .compose(req -> req.send())
+                .compose(req -> req.send().compose(response -> response.body().map(response.statusCode())))
                 .onComplete(result -> onCurrent(attemptGeneration, () -> {
-                    if (result.succeeded() && result.result().statusCode() == 200) {
-                        result.result().body(); // drain the response; the connection returns to the pool
+                    if (result.succeeded() && result.result() == 200) {
                         connect();
                     } else {
-                        String why2 = result.succeeded() ? "health answered " + result.result().statusCode()
-                                : "health probe failed: " + result.cause().getMessage();
-                        fail("probe_failed", why2);
+                        fail("probe_failed", result.succeeded() ? "health answered " + result.result()
+                                : "health probe failed: " + result.cause().getMessage());
                     }
                 }));
     }
 
     private void connect() {
+        cancelStateTimer();
         enter(UpstreamState.CONNECTING, "probe succeeded");
         long attemptGeneration = ++generation;
         NodeRing.Node target = node;
         WebSocketConnectOptions options = new WebSocketConnectOptions();
         options.setHost(target.host()).setPort(target.port()).setSsl(target.secure()).setURI(target.requestUri());
+        if (target.server() != null) {
+            options.setServer(target.server());
+        }
         options.setConnectTimeout(settings.connectTimeoutMs());
-        stateTimer = vertx.setTimer(settings.connectTimeoutMs(),
-                t -> onCurrent(attemptGeneration, () -> fail("connect_failed", "no welcome in time")));
+        stateTimer = setTimer(settings.connectTimeoutMs(), () -> onCurrent(attemptGeneration, () -> {
+            stateTimer = -1;
+            fail("connect_failed", "no welcome in time");
+        }));
         socketClient.connect(options).onComplete(result -> {
+            if (result.succeeded()) {
+                track(result.result());
+            }
             if (attemptGeneration != generation || state != UpstreamState.CONNECTING) {
                 if (result.succeeded()) {
                     result.result().close(); // an abandoned attempt's socket never stays open
@@ -219,13 +282,22 @@ public final class UpstreamConnection {
         });
     }
 
+    /** Counts a socket as live until its close completes, whoever closes it and whenever. */
+    private void track(WebSocket ws) {
+        liveSockets++;
+        ws.closeHandler(v -> liveSockets--);
+    }
+
     private void opened(WebSocket ws, long socketGeneration) {
         socket = ws;
         ws.textMessageHandler(text -> onCurrent(socketGeneration, () -> onText(text)));
         ws.binaryMessageHandler(data -> onCurrent(socketGeneration, () -> onBinary(data)));
-        ws.pongHandler(data -> lastPongMs = settings.clock().getAsLong());
+        ws.pongHandler(data -> onCurrent(socketGeneration, this::cancelPongTimer));
         ws.exceptionHandler(error -> LOG.debugf("upstream %s socket error: %s", name, error.getMessage()));
-        ws.closeHandler(v -> onCurrent(socketGeneration, () -> onClosed(ws)));
+        ws.closeHandler(v -> {
+            liveSockets--;
+            onCurrent(socketGeneration, () -> onClosed(ws));
+        });
         ws.writeTextMessage(helloLine);
     }
 
@@ -233,7 +305,7 @@ public final class UpstreamConnection {
         long receivedNanos = System.nanoTime();
         int start = 0;
         int length = text.length();
-        while (start < length) {
+        while (start < length && socket != null) {
             int end = text.indexOf('\n', start);
             if (end < 0) {
                 end = length;
@@ -250,7 +322,7 @@ public final class UpstreamConnection {
         try {
             frame = NodeFrame.parse(line);
         } catch (IllegalArgumentException e) {
-            LOG.warnf("upstream %s: malformed frame from %s dropped: %s", name, node.name(), e.getMessage());
+            LOG.warnf("upstream %s: malformed frame from %s dropped: %s", name, node.label(), e.getMessage());
             return;
         }
         if (state == UpstreamState.CONNECTING) {
@@ -258,14 +330,14 @@ public final class UpstreamConnection {
                 return; // nothing counts before the welcome
             }
             if (frame.protocol() != 1) {
-                closeSocket(1002, "unsupported protocol " + frame.protocol());
+                LOG.errorf("upstream %s: node %s speaks protocol %d, this gateway speaks 1", name, node.label(),
+                        frame.protocol());
                 fail("protocol_error", "node speaks protocol " + frame.protocol());
                 return;
             }
             cancelStateTimer();
             enter(UpstreamState.CONNECTED, "welcomed by " + frame.node());
             connectedAtMs = settings.clock().getAsLong();
-            lastPongMs = connectedAtMs;
             startHeartbeat();
             listener.connected(this);
             return;
@@ -288,66 +360,90 @@ public final class UpstreamConnection {
         socket = null;
         String why = "closed by node with " + code + (ws.closeReason() == null ? "" : " " + ws.closeReason());
         if (code == 1008) {
-            LOG.errorf("upstream %s: node %s refused the gateway (1008 %s): check gateway.upstream.token", name,
-                    node.name(), ws.closeReason());
+            LOG.errorf("upstream %s: node %s refused the gateway (1008 %s): check gateway.upstream.token and the "
+                    + "protocol version", name, node.label(), ws.closeReason());
         }
-        lost(String.valueOf(code), why, leaveAtOnce(code));
+        lost(String.valueOf(code), why, reactionTo(code) == CloseReaction.MOVE_ON_AT_ONCE);
     }
 
+    /**
+     * A ping every interval, one at a time; a ping unanswered within the timeout ends the link, so a dead link is
+     * found at most interval + timeout after it died.
+     */
     private void startHeartbeat() {
-        long interval = settings.heartbeatIntervalMs();
         long heartbeatGeneration = generation;
-        heartbeatTimer = vertx.setPeriodic(interval, t -> onCurrent(heartbeatGeneration, () -> {
-            long now = settings.clock().getAsLong();
-            if (now - lastPongMs > interval + settings.heartbeatTimeoutMs()) {
-                closeSocket(-1, null);
-                lost("pong_timeout", "no pong for " + (now - lastPongMs) + " ms", false);
-            } else if (socket != null) {
-                socket.writePing(Buffer.buffer("hb"));
+        heartbeatTimer = setPeriodic(settings.heartbeatIntervalMs(), () -> onCurrent(heartbeatGeneration, () -> {
+            if (pongTimer >= 0 || socket == null) {
+                return; // the previous ping is still within its timeout
             }
+            socket.writePing(Buffer.buffer("hb"));
+            pongTimer = setTimer(settings.heartbeatTimeoutMs(), () -> onCurrent(heartbeatGeneration, () -> {
+                pongTimer = -1;
+                closeSocket(1001, "no pong");
+                lost("pong_timeout", "no pong within " + settings.heartbeatTimeoutMs() + " ms", false);
+            }));
         }));
     }
 
     /** A failed attempt (probe, connect, handshake): back off, then the next node. */
     private void fail(String code, String why) {
-        cancelStateTimer();
-        closeSocket(-1, null);
+        if (state == UpstreamState.CONNECTING && socket != null) {
+            closeSocket(code.equals("protocol_error") ? 1002 : 1001, why);
+        } else {
+            closeSocket(1001, why);
+        }
         listener.failure(this, node, code);
         backoff(why, false);
     }
 
-    /** A link that was open is gone. */
-    private void lost(String code, String why, boolean leaveAtOnce) {
+    /** A link that was open (or opening) is gone. */
+    private void lost(String code, String why, boolean endedOnPurpose) {
         boolean wasConnected = state == UpstreamState.CONNECTED;
-        cancelStateTimer();
-        cancelHeartbeat();
         if (wasConnected && settings.clock().getAsLong() - connectedAtMs >= settings.stableAfterMs()) {
             attempt = 0; // it stayed up long enough: the node is healthy again, not flapping
         }
         listener.failure(this, node, code);
-        backoff(why, leaveAtOnce);
+        backoff(why, endedOnPurpose && wasConnected && attempt == 0);
         if (wasConnected) {
             listener.disconnected(this); // after leaving CONNECTED, so nothing is placed back on this connection
         }
     }
 
-    private void backoff(String why, boolean leaveAtOnce) {
+    private void backoff(String why, boolean atOnce) {
         if (state == UpstreamState.DRAINING || state == UpstreamState.CLOSED) {
             return;
         }
-        long delay = leaveAtOnce
-                ? (long) (settings.random().getAsDouble() * (settings.goingAwayJitterMs() + 1))
+        cancelTimers();
+        outbound.setLength(0); // lines for the old socket: what they carried is written again after the move
+        long delay = atOnce ? (long) (settings.random().getAsDouble() * (settings.goingAwayJitterMs() + 1))
                 : settings.backoff().delayMillis(attempt, settings.random(), previousDelayMs);
-        previousDelayMs = delay;
+        if (!atOnce) {
+            previousDelayMs = delay;
+        }
+        lastDelayMs = delay;
         attempt++;
-        ringPosition++;
-        enter(UpstreamState.BACKOFF, why + "; next node " + settings.ring().get(ringPosition).name() + " in "
-                + delay + " ms");
+        ringPosition = nextPosition();
+        if (Math.floorMod(ringPosition - settings.startPosition() - index, settings.ring().size()) == 0) {
+            settings.ring().refresh(vertx); // a pass round the list is over: look the names up again
+        }
+        enter(UpstreamState.BACKOFF, why + "; next node " + settings.ring().get(ringPosition).label() + " in "
+                + delay + " ms" + (atOnce ? " (left at once)" : ""));
         long backoffGeneration = ++generation;
-        stateTimer = vertx.setTimer(Math.max(1, delay), t -> onCurrent(backoffGeneration, () -> {
+        stateTimer = setTimer(Math.max(1, delay), () -> onCurrent(backoffGeneration, () -> {
             stateTimer = -1;
             probe("backoff over");
         }));
+    }
+
+    /** The next position whose node no sibling connection is on, if there is one; else simply the next. */
+    private int nextPosition() {
+        NodeRing ring = settings.ring();
+        for (int step = 1; step < ring.size(); step++) {
+            if (!settings.takenBySibling().test(this, ring.get(ringPosition + step))) {
+                return ringPosition + step;
+            }
+        }
+        return ringPosition + 1;
     }
 
     // ---- plumbing -------------------------------------------------------------------------------------------
@@ -356,7 +452,7 @@ public final class UpstreamConnection {
         UpstreamState previous = state;
         state = next;
         stateSinceMs = settings.clock().getAsLong();
-        LOG.infof("upstream %s node=%s %s -> %s: %s", name, node.name(), previous.tag(), next.tag(), why);
+        LOG.infof("upstream %s node=%s %s -> %s: %s", name, node.label(), previous.tag(), next.tag(), why);
         listener.transition(this, previous, next, why);
     }
 
@@ -367,31 +463,48 @@ public final class UpstreamConnection {
         }
     }
 
+    private long setTimer(long delayMs, Runnable action) {
+        liveTimers++;
+        return vertx.setTimer(delayMs, id -> {
+            liveTimers--;
+            action.run();
+        });
+    }
+
+    private long setPeriodic(long periodMs, Runnable action) {
+        liveTimers++;
+        return vertx.setPeriodic(periodMs, id -> action.run());
+    }
+
+    /** Cancels a timer that may have fired already; returns -1 to store in its field. */
+    private long cancel(long timer) {
+        if (timer >= 0 && vertx.cancelTimer(timer)) {
+            liveTimers--;
+        }
+        return -1;
+    }
+
     private void cancelStateTimer() {
-        if (stateTimer >= 0) {
-            vertx.cancelTimer(stateTimer);
-            stateTimer = -1;
-        }
+        stateTimer = cancel(stateTimer);
     }
 
-    private void cancelHeartbeat() {
-        if (heartbeatTimer >= 0) {
-            vertx.cancelTimer(heartbeatTimer);
-            heartbeatTimer = -1;
-        }
+    private void cancelPongTimer() {
+        pongTimer = cancel(pongTimer);
     }
 
-    /** Closes the current socket; code -1 drops the TCP connection without a close handshake. */
+    private void cancelTimers() {
+        stateTimer = cancel(stateTimer);
+        heartbeatTimer = cancel(heartbeatTimer);
+        pongTimer = cancel(pongTimer);
+    }
+
+    /** Closes the current socket with a close frame, if there is one; its close handler will not count as a loss. */
     private void closeSocket(int code, String reason) {
         WebSocket old = socket;
         socket = null;
-        generation++; // its close handler must not count as a second loss
+        generation++;
         if (old != null && !old.isClosed()) {
-            if (code < 0) {
-                old.close((short) 1001, reason); // a dead link cannot carry the handshake; the TCP close follows
-            } else {
-                old.close((short) code, reason);
-            }
+            old.close((short) code, reason == null ? null : reason.length() > 120 ? reason.substring(0, 120) : reason);
         }
     }
 }

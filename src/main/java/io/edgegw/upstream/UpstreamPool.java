@@ -15,6 +15,7 @@ import org.jboss.logging.Logger;
 
 import io.edgegw.config.GatewayConfig;
 import io.edgegw.fanout.Fanout;
+import io.edgegw.fanout.GlobalIgnore;
 import io.edgegw.fanout.Json;
 import io.edgegw.observe.GatewayMetrics;
 import io.quarkus.runtime.ShutdownEvent;
@@ -43,19 +44,21 @@ public class UpstreamPool implements ConnectionListener {
     private final Fanout fanout;
     private final SessionRouter router;
     private final GatewayMetrics metrics;
+    private final GlobalIgnore globalIgnore;
     private final String gatewayId = "gw-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(3));
 
     private Context context;
     /** Set once, when the pool starts; read from any thread. */
     private volatile List<UpstreamConnection> connections = List.of();
     private final Placement placement = new Placement();
-    private final TopicCursors cursors = new TopicCursors();
+    private UpstreamTopics topics;
     private PendingSends pending;
     private HttpClient probeClient;
     private WebSocketClient socketClient;
 
     public UpstreamPool(Vertx vertx, GatewayConfig config, Fanout fanout, SessionRouter router,
-            GatewayMetrics metrics) {
+            GatewayMetrics metrics, GlobalIgnore globalIgnore) {
+        this.globalIgnore = globalIgnore;
         this.vertx = vertx;
         this.config = config;
         this.fanout = fanout;
@@ -79,7 +82,13 @@ public class UpstreamPool implements ConnectionListener {
                 upstream.connectTimeout().toMillis(), upstream.heartbeat().interval().toMillis(),
                 upstream.heartbeat().timeout().toMillis(), System::currentTimeMillis,
                 () -> ThreadLocalRandom.current().nextDouble());
+        UpstreamTopics.Settings topicSettings = new UpstreamTopics.Settings(
+                config.fanout().unsubGrace().toMillis(), config.fanout().history().size(),
+                config.fanout().history().maxAge().toMillis(), upstream.connectTimeout().toMillis());
+        topics = new UpstreamTopics(fanout, router::recovered, metrics, vertx, topicSettings, this::up,
+                globalIgnore.current());
         context = vertx.getOrCreateContext();
+        globalIgnore.onChange(list -> context.runOnContext(v -> topics.ignoreChanged(list)));
         context.runOnContext(v -> {
             probeClient = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false));
             socketClient = vertx.createWebSocketClient(new WebSocketClientOptions()
@@ -144,21 +153,15 @@ public class UpstreamPool implements ConnectionListener {
 
     /** One shard gained ({@code +1}) or lost ({@code -1}) its local subscribers of a topic or pattern. */
     public void demand(String topic, int delta) {
-        context.runOnContext(v -> {
-            Placement.TopicEntry entry = placement.demand(topic, delta, up());
-            if (entry == null) {
-                return;
-            }
-            if (entry.demand == 1 && delta > 0 && entry.owner != null) {
-                entry.owner.write(subLine(topic));
-            } else if (entry.demand == 0) {
-                if (entry.owner != null && entry.owner.isConnected()) {
-                    entry.owner.write("{\"type\":\"unsub\",\"topic\":" + Json.quote(topic) + "}");
-                }
-                cursors.forget(topic);
-            }
-            metrics.topics().set(placement.topicCount());
-        });
+        context.runOnContext(v -> topics.demand(topic, delta));
+    }
+
+    /**
+     * A browser subscribed to an exact topic with {@code since}: its session gets, through
+     * {@link SessionRouter#recovered}, what came after that offset (from the gateway's history or the node) or a gap.
+     */
+    public void recover(String session, String topic, String epoch, long offset) {
+        context.runOnContext(v -> topics.recover(session, topic, epoch, offset));
     }
 
     /** A browser's {@code send}, already tagged with its session as {@code line}. */
@@ -187,9 +190,7 @@ public class UpstreamPool implements ConnectionListener {
         for (Placement.SessionEntry session : placement.placeWaitingSessions(up)) {
             session.owner.write(openLine(session.id, session.user));
         }
-        for (Placement.TopicEntry topic : placement.placeWaitingTopics(up)) {
-            topic.owner.write(subLine(topic.topic));
-        }
+        topics.connected();
         writeQueuedSends();
     }
 
@@ -199,9 +200,7 @@ public class UpstreamPool implements ConnectionListener {
         for (Placement.SessionEntry session : placement.moveSessions(connection, up)) {
             session.owner.write(openLine(session.id, session.user));
         }
-        for (Placement.TopicEntry topic : placement.moveTopics(connection, up)) {
-            topic.owner.write(subLine(topic.topic));
-        }
+        topics.disconnected(connection);
         pending.requeueFrom(connection);
         writeQueuedSends();
     }
@@ -220,7 +219,7 @@ public class UpstreamPool implements ConnectionListener {
     public void text(UpstreamConnection connection, NodeFrame frame, long receivedNanos) {
         switch (frame.type()) {
             case "message" -> topicMessage(frame.topic(), frame.epoch(), frame.offset(), frame.line(), receivedNanos);
-            case "subscribed" -> subscribed(frame);
+            case "subscribed" -> topics.subscribed(frame.topic(), frame.epoch(), frame.offset(), frame.recovered());
             case "direct" -> {
                 if (frame.session() != null) {
                     router.direct(frame.session(), frame.event(), frame.rawData());
@@ -255,34 +254,7 @@ public class UpstreamPool implements ConnectionListener {
             return;
         }
         metrics.received();
-        if (!cursors.accept(topic, epoch, offset)) {
-            metrics.dropped("duplicate", 1);
-            return;
-        }
-        fanout.publish(topic, payload, receivedNanos);
-    }
-
-    private void subscribed(NodeFrame frame) {
-        String topic = frame.topic();
-        if (topic == null || frame.epoch() == null || frame.offset() == NodeFrame.NO_OFFSET) {
-            return; // a pattern: no head to track
-        }
-        TopicCursors.Cursor cursor = cursors.get(topic);
-        if (cursor == null) {
-            cursors.set(topic, frame.epoch(), frame.offset());
-            return;
-        }
-        if (Boolean.FALSE.equals(frame.recovered())) {
-            String gap = !cursor.epoch().equals(frame.epoch())
-                    ? "{\"type\":\"gap\",\"topic\":" + Json.quote(topic) + ",\"epoch\":" + Json.quote(frame.epoch())
-                            + ",\"reset\":true}"
-                    : "{\"type\":\"gap\",\"topic\":" + Json.quote(topic) + ",\"epoch\":" + Json.quote(frame.epoch())
-                            + ",\"from\":" + (cursor.offset() + 1) + ",\"to\":" + frame.offset() + "}";
-            cursors.set(topic, frame.epoch(), frame.offset());
-            if (!cursor.epoch().equals(frame.epoch()) || frame.offset() > cursor.offset()) {
-                fanout.publishControl(topic, gap);
-            }
-        }
+        topics.message(topic, epoch, offset, payload, receivedNanos);
     }
 
     private void sendAnswered(NodeFrame frame, String errorCode) {
@@ -317,13 +289,6 @@ public class UpstreamPool implements ConnectionListener {
 
     private static String openLine(String session, String user) {
         return "{\"type\":\"open\",\"session\":" + Json.quote(session) + ",\"user\":" + Json.quote(user) + "}";
-    }
-
-    private String subLine(String topic) {
-        TopicCursors.Cursor cursor = cursors.get(topic);
-        String since = cursor == null ? ""
-                : ",\"since\":{\"epoch\":" + Json.quote(cursor.epoch()) + ",\"offset\":" + cursor.offset() + "}";
-        return "{\"type\":\"sub\",\"topic\":" + Json.quote(topic) + since + "}";
     }
 
     private List<UpstreamConnection> up() {

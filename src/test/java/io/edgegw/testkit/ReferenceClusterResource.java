@@ -29,8 +29,9 @@ public class ReferenceClusterResource implements QuarkusTestResourceLifecycleMan
         config.put("gateway.upstream.nodes", cluster.nodeUrls());
         config.put("gateway.upstream.backoff.initial", "50ms");
         config.put("gateway.upstream.backoff.max", "500ms");
-        config.put("gateway.upstream.heartbeat.interval", "300ms");
-        config.put("gateway.upstream.heartbeat.timeout", "300ms");
+        config.put("gateway.upstream.heartbeat.interval", "1s");
+        config.put("gateway.upstream.heartbeat.timeout", "2s");
+        config.put("gateway.fanout.unsub-grace", "200ms");
         config.put("gateway.upstream.send-timeout", "3s");
         return config;
     }

@@ -1,0 +1,344 @@
+package io.edgegw.upstream;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+import io.edgegw.fanout.Fanout;
+import io.edgegw.fanout.IgnoreList;
+import io.edgegw.fanout.Json;
+import io.edgegw.fanout.TopicDelivery;
+import io.edgegw.fanout.TopicHistory;
+import io.edgegw.fanout.TopicPattern;
+import io.edgegw.observe.GatewayMetrics;
+import io.vertx.core.Vertx;
+
+/**
+ * The upstream life of every subscribed topic and pattern: one {@code sub} per gateway, placed on one connection,
+ * moved with {@code since} when it dies, {@code unsub} after a grace period once the last local subscriber left or
+ * once the global ignore list covers it. Also the per-topic cursors (at most once, in order), the gateway's
+ * history, and recovery for browsers that subscribe with {@code since}: from the history, else from the node, else
+ * a {@code gap}. Confined to the upstream loop.
+ */
+final class UpstreamTopics {
+
+    record Settings(long unsubGraceMs, int historySize, long historyMaxAgeMs, long recoveryTimeoutMs) {
+    }
+
+    /** Where recovered messages go: a session on its own loop. */
+    interface RecoveryListener {
+        void recovered(String session, String topic, List<TopicDelivery> messages, String gapLine);
+    }
+
+    private static final Object NORMAL_SUB = new Object();
+
+    private static final class TopicEntry {
+        final String topic;
+        final boolean exact;
+        int demand;
+        UpstreamConnection owner;
+        boolean subscribedUpstream;
+        boolean suppressed;
+        long graceTimer = -1;
+        TopicHistory history;
+        /** What each `sub` written on the owner is waiting for, in order: NORMAL_SUB or a NodeRecovery. */
+        final ArrayDeque<Object> unanswered = new ArrayDeque<>();
+
+        TopicEntry(String topic, boolean exact) {
+            this.topic = topic;
+            this.exact = exact;
+        }
+    }
+
+    private record RecoveryRequest(String session, String epoch, long offset) {
+    }
+
+    /** A replay asked of a node for browsers: collects what comes after {@code since} up to the node's head. */
+    private static final class NodeRecovery {
+        final String epoch;
+        final long since;
+        final List<RecoveryRequest> requests = new ArrayList<>();
+        final List<TopicDelivery> collected = new ArrayList<>();
+        long head = -1;
+        long timer = -1;
+
+        NodeRecovery(String epoch, long since) {
+            this.epoch = epoch;
+            this.since = since;
+        }
+    }
+
+    private final Map<String, TopicEntry> topics = new LinkedHashMap<>();
+    private final TopicCursors cursors = new TopicCursors();
+    private final Map<String, NodeRecovery> recoveries = new HashMap<>();
+    private final Map<String, List<RecoveryRequest>> waiting = new HashMap<>();
+    private final Fanout fanout;
+    private final RecoveryListener listener;
+    private final GatewayMetrics metrics;
+    private final Vertx vertx;
+    private final Settings settings;
+    private final Supplier<List<UpstreamConnection>> up;
+    private IgnoreList globalIgnore;
+
+    UpstreamTopics(Fanout fanout, RecoveryListener listener, GatewayMetrics metrics, Vertx vertx, Settings settings,
+            Supplier<List<UpstreamConnection>> up, IgnoreList globalIgnore) {
+        this.fanout = fanout;
+        this.listener = listener;
+        this.metrics = metrics;
+        this.vertx = vertx;
+        this.settings = settings;
+        this.up = up;
+        this.globalIgnore = globalIgnore;
+    }
+
+    int count() {
+        return topics.size();
+    }
+
+    // ---- demand and the upstream subscription -------------------------------------------------------------
+
+    void demand(String topic, int delta) {
+        TopicEntry entry = topics.get(topic);
+        if (entry == null) {
+            if (delta <= 0) {
+                return;
+            }
+            TopicPattern pattern = TopicPattern.parse(topic);
+            entry = new TopicEntry(topic, pattern.isExact());
+            entry.suppressed = globalIgnore.coversAll(topic);
+            topics.put(topic, entry);
+        }
+        entry.demand = Math.max(0, entry.demand + delta);
+        if (entry.demand > 0 && entry.graceTimer >= 0) {
+            vertx.cancelTimer(entry.graceTimer); // came back within the grace period: costs nothing upstream
+            entry.graceTimer = -1;
+        }
+        if (entry.demand == 0 && entry.graceTimer < 0 && settings.unsubGraceMs() > 0) {
+            TopicEntry leaving = entry;
+            entry.graceTimer = vertx.setTimer(settings.unsubGraceMs(), t -> {
+                leaving.graceTimer = -1;
+                sync(leaving);
+            });
+            return;
+        }
+        sync(entry);
+    }
+
+    void ignoreChanged(IgnoreList list) {
+        globalIgnore = list;
+        for (TopicEntry entry : List.copyOf(topics.values())) {
+            boolean suppressed = list.coversAll(entry.topic);
+            if (suppressed != entry.suppressed) {
+                entry.suppressed = suppressed;
+                sync(entry);
+            }
+        }
+    }
+
+    private static boolean wanted(TopicEntry entry) {
+        return !entry.suppressed && (entry.demand > 0 || entry.graceTimer >= 0);
+    }
+
+    /** Makes the upstream subscription match what the entry wants. */
+    private void sync(TopicEntry entry) {
+        if (wanted(entry) && !entry.subscribedUpstream) {
+            if (entry.owner == null || !entry.owner.isConnected()) {
+                entry.owner = Placement.choose(entry.topic, up.get());
+            }
+            if (entry.owner != null) {
+                writeSub(entry);
+            }
+        } else if (!wanted(entry) && entry.subscribedUpstream) {
+            if (entry.owner != null && entry.owner.isConnected()) {
+                entry.owner.write("{\"type\":\"unsub\",\"topic\":" + Json.quote(entry.topic) + "}");
+            }
+            entry.subscribedUpstream = false;
+            entry.owner = null;
+            entry.unanswered.clear();
+            entry.history = null;
+            cursors.forget(entry.topic); // nothing ignored or unsubscribed is replayed later
+        }
+        if (entry.demand == 0 && entry.graceTimer < 0) {
+            topics.remove(entry.topic);
+        }
+        metrics.topics().set(topics.size());
+    }
+
+    private void writeSub(TopicEntry entry) {
+        TopicCursors.Cursor cursor = cursors.get(entry.topic);
+        String since = cursor == null ? ""
+                : ",\"since\":{\"epoch\":" + Json.quote(cursor.epoch()) + ",\"offset\":" + cursor.offset() + "}";
+        entry.owner.write("{\"type\":\"sub\",\"topic\":" + Json.quote(entry.topic) + since + "}");
+        entry.subscribedUpstream = true;
+        entry.unanswered.add(NORMAL_SUB);
+    }
+
+    void connected() {
+        for (TopicEntry entry : topics.values()) {
+            if (wanted(entry) && !entry.subscribedUpstream) {
+                sync(entry);
+            }
+        }
+    }
+
+    void disconnected(UpstreamConnection lost) {
+        for (TopicEntry entry : List.copyOf(topics.values())) {
+            if (entry.owner != lost) {
+                continue;
+            }
+            for (Object waitingFor : entry.unanswered) {
+                if (waitingFor instanceof NodeRecovery recovery) {
+                    fail(entry.topic, recovery);
+                }
+            }
+            entry.unanswered.clear();
+            entry.subscribedUpstream = false;
+            entry.owner = null;
+            sync(entry);
+        }
+    }
+
+    // ---- from the node ------------------------------------------------------------------------------------
+
+    /** A topic message; returns false when it was a repeat and was dropped. */
+    void message(String topic, String epoch, long offset, Object payload, long receivedNanos) {
+        TopicDelivery delivery = new TopicDelivery(topic, epoch, offset, payload, receivedNanos);
+        NodeRecovery recovery = recoveries.get(topic);
+        if (recovery != null && recovery.head >= 0 && epoch.equals(recovery.epoch) && offset > recovery.since
+                && offset <= recovery.head) {
+            recovery.collected.add(delivery);
+        }
+        if (!cursors.accept(topic, epoch, offset)) {
+            if (recovery == null) {
+                metrics.dropped("duplicate", 1);
+            }
+        } else {
+            TopicEntry entry = topics.get(topic);
+            if (entry != null && entry.exact) {
+                if (entry.history == null) {
+                    entry.history = new TopicHistory(settings.historySize(), settings.historyMaxAgeMs());
+                }
+                entry.history.append(delivery, System.currentTimeMillis());
+            }
+            fanout.publish(delivery);
+        }
+        if (recovery != null && recovery.head >= 0 && offset >= recovery.head) {
+            finish(topic, recovery, null);
+        }
+    }
+
+    void subscribed(String topic, String epoch, long head, Boolean recovered) {
+        TopicEntry entry = topics.get(topic);
+        if (entry == null || epoch == null || head < 0) {
+            return; // a pattern (no head), or a topic already left
+        }
+        Object answered = entry.unanswered.poll();
+        if (answered instanceof NodeRecovery recovery) {
+            if (Boolean.FALSE.equals(recovered)) {
+                finish(topic, recovery, gapLine(topic, recovery.epoch, recovery.since, epoch, head));
+            } else if (head <= recovery.since) {
+                finish(topic, recovery, null);
+            } else {
+                recovery.head = head; // the replay follows on this connection, before any live message
+            }
+            return;
+        }
+        TopicCursors.Cursor cursor = cursors.get(topic);
+        if (cursor == null) {
+            cursors.set(topic, epoch, head);
+        } else if (Boolean.FALSE.equals(recovered)) {
+            // after a move the node could not replay what this gateway missed: every subscriber is told
+            if (!cursor.epoch().equals(epoch) || head > cursor.offset()) {
+                fanout.publishControl(topic, gapLine(topic, cursor.epoch(), cursor.offset(), epoch, head));
+            }
+            cursors.set(topic, epoch, head);
+            if (entry.history != null) {
+                entry.history.clear();
+            }
+        }
+        List<RecoveryRequest> queued = waiting.remove(topic);
+        if (queued != null) {
+            queued.forEach(request -> recover(request.session(), topic, request.epoch(), request.offset()));
+        }
+    }
+
+    // ---- recovery for browsers ------------------------------------------------------------------------------
+
+    /** A browser subscribed to an exact topic with {@code since}: answer with what it missed, or a gap. */
+    void recover(String session, String topic, String epoch, long offset) {
+        TopicEntry entry = topics.get(topic);
+        if (entry == null || entry.suppressed) {
+            listener.recovered(session, topic, List.of(), null); // nothing can be delivered for it anyway
+            return;
+        }
+        TopicCursors.Cursor cursor = cursors.get(topic);
+        if (cursor == null || recoveries.containsKey(topic)) {
+            waiting.computeIfAbsent(topic, t -> new ArrayList<>()).add(new RecoveryRequest(session, epoch, offset));
+            return; // the topic's head is not known yet, or a replay is under way: ask again after it
+        }
+        if (!cursor.epoch().equals(epoch)) {
+            listener.recovered(session, topic, List.of(), gapLine(topic, epoch, offset, cursor.epoch(), 0));
+            return;
+        }
+        if (offset >= cursor.offset()) {
+            listener.recovered(session, topic, List.of(), null);
+            return;
+        }
+        List<TopicDelivery> fromHistory = entry.history == null ? null
+                : entry.history.after(epoch, offset, System.currentTimeMillis());
+        if (fromHistory != null) {
+            listener.recovered(session, topic, fromHistory, null);
+            return;
+        }
+        if (entry.owner == null || !entry.owner.isConnected()) {
+            listener.recovered(session, topic, List.of(), gapLine(topic, epoch, offset, epoch, cursor.offset()));
+            return;
+        }
+        NodeRecovery recovery = new NodeRecovery(epoch, offset);
+        recovery.requests.add(new RecoveryRequest(session, epoch, offset));
+        recoveries.put(topic, recovery);
+        entry.unanswered.add(recovery);
+        entry.owner.write("{\"type\":\"sub\",\"topic\":" + Json.quote(topic) + ",\"since\":{\"epoch\":"
+                + Json.quote(epoch) + ",\"offset\":" + offset + "}}");
+        recovery.timer = vertx.setTimer(settings.recoveryTimeoutMs(), t -> {
+            if (recoveries.get(topic) == recovery) {
+                fail(topic, recovery);
+            }
+        });
+    }
+
+    private void fail(String topic, NodeRecovery recovery) {
+        TopicCursors.Cursor cursor = cursors.get(topic);
+        long to = cursor == null ? recovery.since : cursor.offset();
+        finish(topic, recovery, gapLine(topic, recovery.epoch, recovery.since, recovery.epoch, to));
+    }
+
+    private void finish(String topic, NodeRecovery recovery, String gap) {
+        if (recoveries.get(topic) != recovery) {
+            return;
+        }
+        recoveries.remove(topic);
+        vertx.cancelTimer(recovery.timer);
+        for (RecoveryRequest request : recovery.requests) {
+            listener.recovered(request.session(), topic, gap == null ? recovery.collected : List.of(), gap);
+        }
+        List<RecoveryRequest> queued = waiting.remove(topic);
+        if (queued != null) {
+            queued.forEach(request -> recover(request.session(), topic, request.epoch(), request.offset()));
+        }
+    }
+
+    /** A gap for what came after {@code (fromEpoch, fromOffset)} up to {@code (toEpoch, head)}. */
+    static String gapLine(String topic, String fromEpoch, long fromOffset, String toEpoch, long head) {
+        if (!fromEpoch.equals(toEpoch)) {
+            return "{\"type\":\"gap\",\"topic\":" + Json.quote(topic) + ",\"epoch\":" + Json.quote(toEpoch)
+                    + ",\"reset\":true}";
+        }
+        return "{\"type\":\"gap\",\"topic\":" + Json.quote(topic) + ",\"epoch\":" + Json.quote(toEpoch) + ",\"from\":"
+                + (fromOffset + 1) + ",\"to\":" + head + "}";
+    }
+}
