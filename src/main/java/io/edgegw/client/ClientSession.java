@@ -65,6 +65,16 @@ public final class ClientSession implements Subscriber {
     private boolean touched;
     private long unflushedBytes;
     private boolean closed;
+    /** The close code the gateway chose, when it closed the link itself. */
+    private int closedWith;
+    /** Disconnected and held for a resume: frames for it wait in {@link #held}. */
+    private boolean detached;
+    /** Handed over to a resumed successor: its end is not the session's end. */
+    private boolean handedOver;
+    private final List<String> held = new ArrayList<>();
+    /** Frames the browser sent before its resumed state arrived. */
+    private List<String> beforeRestore;
+    private long timer = -1;
 
     ClientSession(String id, String user, WebSocketConnection connection, FanoutShard shard,
             SessionServices services) {
@@ -87,10 +97,80 @@ public final class ClientSession implements Subscriber {
         return shard;
     }
 
-    /** The first frame on every link. */
-    void welcome(long heartbeatMs) {
-        reply("{\"type\":\"welcome\",\"protocol\":1,\"session\":" + Json.quote(id) + ",\"resume\":null,\"heartbeat\":"
-                + heartbeatMs + ",\"restored\":null}");
+    /** The first frame on every link; {@code restored} is null for a new session. */
+    void welcome(SessionState restored) {
+        String restoredJson = restored == null ? "null"
+                : "{\"subscriptions\":" + Json.stringArray(restored.subscriptions()) + ",\"ignores\":"
+                        + Json.stringArray(restored.ignores()) + "}";
+        reply("{\"type\":\"welcome\",\"protocol\":1,\"session\":" + Json.quote(id) + ",\"resume\":"
+                + Json.quote(services.resumeTokens().issue(id, user)) + ",\"heartbeat\":"
+                + services.config().client().heartbeat().toMillis() + ",\"restored\":" + restoredJson + "}");
+        shard.flushTouched();
+    }
+
+    /** Until {@link #restore} runs, frames from the browser wait: the welcome must say what came back first. */
+    void awaitRestore() {
+        beforeRestore = new ArrayList<>();
+    }
+
+    /** Ends the session at {@code atMs} (its token's expiry) with 4003. */
+    void expireAt(long atMs) {
+        long delay = Math.max(1, atMs - System.currentTimeMillis());
+        timer = services.vertx().setTimer(delay, t -> shard.enqueue((Runnable) () -> {
+            close(CloseCode.TOKEN_EXPIRED.code(), "token expired");
+            shard.flushTouched();
+        }));
+    }
+
+    /**
+     * Gives this session's state to a successor with the same id and retires it: a live link is closed with 4001,
+     * a held one just stops waiting. Runs on this session's loop.
+     */
+    SessionState handOver() {
+        handedOver = true;
+        cancelTimer();
+        Map<String, SessionState.Position> delivered = new LinkedHashMap<>();
+        positions.forEach((topic, position) -> {
+            if (position.offset >= 0) {
+                delivered.put(topic, new SessionState.Position(position.epoch, position.offset));
+            }
+        });
+        if (recovering != null) { // what was still being recovered resumes from where it was asked
+            recovering.forEach((topic, r) -> delivered.put(topic, new SessionState.Position(r.epoch, r.since)));
+        }
+        SessionState state = new SessionState(List.copyOf(subscriptions), ignores.patterns(), delivered,
+                Set.copyOf(sendsInFlight), List.copyOf(held));
+        if (!detached) {
+            subscriptions.forEach(this::leaveShard);
+            close(CloseCode.SESSION_REPLACED.code(), "session replaced by a newer connection");
+        }
+        return state;
+    }
+
+    /** Takes over a predecessor's state: welcome first, then its subscriptions, recoveries and held frames. */
+    void restore(SessionState state) {
+        ignores = IgnoreList.of(state.ignores());
+        sendsInFlight.addAll(state.sendsInFlight());
+        List<String> waiting = beforeRestore;
+        beforeRestore = null;
+        welcome(state);
+        for (String topic : state.subscriptions()) {
+            if (!subscriptions.contains(topic)) {
+                join(topic);
+            }
+        }
+        state.positions().forEach((topic, position) -> {
+            if (subscriptions.contains(topic)) {
+                recover(topic, position.epoch(), position.offset());
+            }
+        });
+        state.heldFrames().forEach(this::reply);
+        List<String> arrivedMeanwhile = List.copyOf(held);
+        held.clear();
+        arrivedMeanwhile.forEach(this::reply);
+        if (waiting != null) {
+            waiting.forEach(this::onText);
+        }
         shard.flushTouched();
     }
 
@@ -98,6 +178,10 @@ public final class ClientSession implements Subscriber {
 
     /** A text frame from the browser: one request per line; the replies leave as one frame. */
     void onText(String frame) {
+        if (beforeRestore != null) {
+            beforeRestore.add(frame);
+            return;
+        }
         int start = 0;
         int length = frame.length();
         while (start < length && !closed) {
@@ -245,7 +329,13 @@ public final class ClientSession implements Subscriber {
         if (recovering != null) {
             recovering.remove(topic);
         }
-        if (subscriptions.remove(topic) && shard.unsubscribe(topic, this)) {
+        if (subscriptions.remove(topic)) {
+            leaveShard(topic);
+        }
+    }
+
+    private void leaveShard(String topic) {
+        if (shard.unsubscribe(topic, this)) {
             services.pool().demand(topic, -1);
         }
     }
@@ -304,6 +394,10 @@ public final class ClientSession implements Subscriber {
     }
 
     void kick(int code, String reason) {
+        if (detached) {
+            end(code); // the cluster ended it: no resume
+            return;
+        }
         close(code, reason == null ? "closed by the cluster" : reason);
     }
 
@@ -334,6 +428,11 @@ public final class ClientSession implements Subscriber {
     }
 
     private void queue(Object item) {
+        if ((detached || beforeRestore != null) && item instanceof String line
+                && !line.startsWith("{\"type\":\"message\"")) {
+            hold(line);
+            return;
+        }
         if (closed) {
             return;
         }
@@ -420,18 +519,64 @@ public final class ClientSession implements Subscriber {
             return;
         }
         closed = true;
+        closedWith = code;
         outbox.clear();
         connection.close(new CloseReason(code, reason)).subscribe().with(ok -> {
         }, failure -> LOG.debugf("session %s: close failed: %s", id, failure.getMessage()));
     }
 
-    /** The link is gone: leave every topic and tell the cluster. */
-    void ended(int code) {
+    /**
+     * The link is gone. A session whose browser may come back is held for {@code gateway.session.resume-ttl}:
+     * its subscriptions are left (their upstream {@code sub} outlives it by the grace period), the cluster is not
+     * told yet, and frames for it are held. Otherwise it ends now.
+     */
+    void ended(int reportedCode) {
+        int code = closedWith != 0 ? closedWith : reportedCode;
         closed = true;
         outbox.clear();
-        for (String topic : List.copyOf(subscriptions)) {
-            leave(topic);
+        if (handedOver) {
+            return;
         }
+        cancelTimer();
+        subscriptions.forEach(this::leaveShard); // the list and the positions stay, for a successor
+        if (!resumable(code)) {
+            end(code);
+            return;
+        }
+        detached = true;
+        timer = services.vertx().setTimer(services.config().session().resumeTtl().toMillis(),
+                t -> shard.enqueue((Runnable) () -> {
+                    if (!handedOver) {
+                        end(code);
+                    }
+                }));
+    }
+
+    private void end(int code) {
+        detached = false;
+        handedOver = true;
+        services.registry().remove(this);
         services.pool().sessionClosed(id, code);
+    }
+
+    /** A browser that closed normally, or was refused for good, does not come back for this session. */
+    private static boolean resumable(int code) {
+        return code != CloseCode.NORMAL.code() && code != CloseCode.POLICY_VIOLATION.code()
+                && code != CloseCode.MESSAGE_TOO_BIG.code() && code != CloseCode.TOKEN_EXPIRED.code()
+                && (code < 4000 || code == CloseCode.SLOW_CONSUMER.code());
+    }
+
+    private void hold(String line) {
+        if (held.size() >= services.config().session().heldFrames()) {
+            held.remove(0);
+        }
+        held.add(line);
+    }
+
+    private void cancelTimer() {
+        if (timer >= 0) {
+            services.vertx().cancelTimer(timer);
+            timer = -1;
+        }
     }
 }

@@ -2,6 +2,9 @@ package io.edgegw.client;
 
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 
 import org.jboss.logging.Logger;
 
@@ -17,6 +20,7 @@ import io.quarkus.websockets.next.OnTextMessage;
 import io.quarkus.websockets.next.UserData.TypedKey;
 import io.quarkus.websockets.next.WebSocket;
 import io.quarkus.websockets.next.WebSocketConnection;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import io.smallrye.common.annotation.NonBlocking;
 import io.vertx.core.buffer.Buffer;
 
@@ -36,9 +40,13 @@ public class GatewayEndpoint {
     private final SessionRegistry registry;
     private final SessionServices services;
     private final OriginPolicy origins;
+    private final BrowserAuth auth;
+    private final ResumeTokens resumeTokens;
 
     public GatewayEndpoint(GatewayConfig config, Fanout fanout, SessionRegistry registry, SessionServices services,
-            OriginPolicy origins) {
+            OriginPolicy origins, BrowserAuth auth, ResumeTokens resumeTokens) {
+        this.auth = auth;
+        this.resumeTokens = resumeTokens;
         this.config = config;
         this.fanout = fanout;
         this.registry = registry;
@@ -51,20 +59,69 @@ public class GatewayEndpoint {
     void onOpen(WebSocketConnection connection) {
         String origin = connection.handshakeRequest().header("Origin");
         if (!origins.allows(origin)) {
-            // accepted, then closed at once: a browser can tell 1008 from a refused upgrade (seen as 1006)
-            connection.close(new CloseReason(CloseCode.POLICY_VIOLATION.code(), "origin not allowed"))
-                    .subscribe().with(ok -> {
-                    }, failure -> {
-                    });
+            refuse(connection, CloseCode.POLICY_VIOLATION, "origin not allowed");
             return;
         }
+        BrowserAuth.Outcome auth = null;
+        if (this.auth.enabled()) {
+            auth = this.auth.check(queryParam(connection, this.auth.queryParam()));
+            if (!auth.isAccepted()) {
+                refuse(connection, auth.refusal(), auth.reason());
+                return;
+            }
+        }
+        String user = auth == null ? null : auth.user();
+        Optional<ResumeTokens.Resume> resume = resumeTokens.verify(queryParam(connection, "resume"))
+                .filter(r -> Objects.equals(r.user(), user)); // a token never moves a session to another user
+        String id = resume.map(ResumeTokens.Resume::session).orElseGet(GatewayEndpoint::newSessionId);
+
         FanoutShard shard = fanout.shardOfCurrentLoop();
-        ClientSession session = new ClientSession(newSessionId(), null, connection, shard, services);
+        ClientSession session = new ClientSession(id, user, connection, shard, services);
         connection.userData().put(SESSION, session);
-        registry.add(session);
-        services.metrics().sessions().set(registry.size());
-        session.welcome(config.client().heartbeat().toMillis());
+        services.metrics().sessions().incrementAndGet();
+        ClientSession previous = registry.add(session);
+        if (user != null && config.session().singlePerUser()) {
+            ClientSession older = registry.newestOfUser(session);
+            if (older != null) {
+                older.shard().enqueue((Runnable) () -> older.close(CloseCode.SESSION_REPLACED.code(),
+                        "session replaced by a newer connection of the same user"));
+            }
+        } else if (user != null) {
+            registry.newestOfUser(session);
+        }
+        if (previous != null) {
+            // resumed on this gateway: the predecessor hands over its state on its own loop
+            session.awaitRestore();
+            previous.shard().enqueue((Runnable) () -> {
+                SessionState state = previous.handOver();
+                previous.shard().flushTouched();
+                shard.enqueue((Runnable) () -> session.restore(state));
+            });
+        } else {
+            // a valid token whose session this gateway no longer holds (expired here, or another replica):
+            // the id survives, nothing else
+            session.welcome(resume.isPresent() ? SessionState.EMPTY : null);
+        }
+        if (auth != null) {
+            session.expireAt(auth.expiresAtMs());
+        }
         services.pool().sessionOpened(session.id(), session.user());
+    }
+
+    private static String queryParam(WebSocketConnection connection, String name) {
+        String query = connection.handshakeRequest().query();
+        if (query == null || query.isEmpty()) {
+            return null;
+        }
+        return new QueryStringDecoder(query, false).parameters().getOrDefault(name, List.of()).stream().findFirst()
+                .orElse(null);
+    }
+
+    /** Accepted, then closed at once: a browser can tell the code from a refused upgrade (seen as 1006). */
+    private static void refuse(WebSocketConnection connection, CloseCode code, String reason) {
+        connection.close(new CloseReason(code.code(), reason)).subscribe().with(ok -> {
+        }, failure -> {
+        });
     }
 
     @OnTextMessage
@@ -106,8 +163,7 @@ public class GatewayEndpoint {
     void onClose(CloseReason reason, WebSocketConnection connection) {
         ClientSession session = connection.userData().get(SESSION);
         if (session != null) {
-            registry.remove(session);
-            services.metrics().sessions().set(registry.size());
+            services.metrics().sessions().decrementAndGet();
             session.ended(reason == null ? 1006 : reason.getCode());
         }
     }

@@ -17,13 +17,24 @@ import io.edgegw.upstream.SessionRouter;
 public class SessionRegistry implements SessionRouter {
 
     private final Map<String, ClientSession> sessions = new ConcurrentHashMap<>();
+    private final Map<String, ClientSession> sessionOfUser = new ConcurrentHashMap<>();
 
-    void add(ClientSession session) {
-        sessions.put(session.id(), session);
+    /** Registers a session; returns the one it replaces (live or held for a resume), if any. */
+    ClientSession add(ClientSession session) {
+        return sessions.put(session.id(), session);
+    }
+
+    /** Records the newest session of a user; returns the user's previous live session, if any. */
+    ClientSession newestOfUser(ClientSession session) {
+        ClientSession previous = sessionOfUser.put(session.user(), session);
+        return previous == session || previous == null || previous.id().equals(session.id()) ? null : previous;
     }
 
     void remove(ClientSession session) {
         sessions.remove(session.id(), session);
+        if (session.user() != null) {
+            sessionOfUser.remove(session.user(), session);
+        }
     }
 
     public int size() {

@@ -9,8 +9,9 @@ import org.jboss.logging.Logger;
 import io.edgegw.config.GatewayConfig;
 import io.edgegw.observe.GatewayMetrics;
 import io.edgegw.upstream.UpstreamPool;
+import io.vertx.core.Vertx;
 
-/** What every {@link ClientSession} shares: config, the upstream pool, metrics, rate-limited client-error logs. */
+/** What every {@link ClientSession} shares: config, the upstream pool, the registry, metrics, tokens, logs. */
 @ApplicationScoped
 public class SessionServices {
 
@@ -21,10 +22,17 @@ public class SessionServices {
     private final GatewayConfig config;
     private final UpstreamPool pool;
     private final GatewayMetrics metrics;
+    private final ResumeTokens resumeTokens;
+    private final SessionRegistry registry;
+    private final Vertx vertx;
     private final AtomicLong windowStart = new AtomicLong();
     private final AtomicLong loggedInWindow = new AtomicLong();
 
-    public SessionServices(GatewayConfig config, UpstreamPool pool, GatewayMetrics metrics) {
+    public SessionServices(GatewayConfig config, UpstreamPool pool, GatewayMetrics metrics,
+            ResumeTokens resumeTokens, SessionRegistry registry, Vertx vertx) {
+        this.resumeTokens = resumeTokens;
+        this.registry = registry;
+        this.vertx = vertx;
         this.config = config;
         this.pool = pool;
         this.metrics = metrics;
@@ -40,6 +48,18 @@ public class SessionServices {
 
     GatewayMetrics metrics() {
         return metrics;
+    }
+
+    ResumeTokens resumeTokens() {
+        return resumeTokens;
+    }
+
+    SessionRegistry registry() {
+        return registry;
+    }
+
+    Vertx vertx() {
+        return vertx;
     }
 
     /** Logs a client's bad request, at most {@value #LOGS_PER_WINDOW} per 10 s so a flood cannot flood the log. */

@@ -33,6 +33,8 @@ public interface GatewayConfig {
 
     Shutdown shutdown();
 
+    Auth auth();
+
     Admin admin();
 
     Demo demo();
@@ -61,6 +63,8 @@ public interface GatewayConfig {
         Backoff backoff();
 
         Heartbeat heartbeat();
+
+        Tls tls();
 
         /** Largest jitter before moving to the next node after a node closed with 1001 (going away). */
         @WithName("going-away-jitter")
@@ -99,6 +103,21 @@ public interface GatewayConfig {
         @WithName("stable-after")
         @WithDefault("30s")
         Duration stableAfter();
+    }
+
+    interface Tls {
+        /**
+         * PEM file with the CA certificate(s) that signed the nodes' certificates, trusted for {@code wss://}
+         * nodes. Unset: the JVM's default truststore (the public CAs, or the one {@code javax.net.ssl.trustStore}
+         * names). Host names are always verified, unless {@code trust-all}.
+         */
+        @WithName("ca-file")
+        Optional<String> caFile();
+
+        /** Trusts any certificate and skips host name verification. For development only: a warning is logged. */
+        @WithName("trust-all")
+        @WithDefault("false")
+        boolean trustAll();
     }
 
     interface Heartbeat {
@@ -141,13 +160,31 @@ public interface GatewayConfig {
     }
 
     interface Session {
-        /** Key that signs resume tokens; replicas that share it can resume each other's sessions. */
+        /**
+         * Key that signs resume tokens (any string; its SHA-256 is the HMAC key). Replicas that share it accept each
+         * other's tokens. Unset: a random key per process, so only this process can resume its sessions.
+         */
         Optional<String> secret();
 
-        /** How long a disconnected session is held for a resume. */
+        /** How long a disconnected session is held (its upstream {@code close} deferred) for a resume. */
         @WithName("resume-ttl")
         @WithDefault("30s")
         Duration resumeTtl();
+
+        /** How long a resume token stays valid after it was issued in {@code welcome}. */
+        @WithName("resume-token-lifetime")
+        @WithDefault("24h")
+        Duration resumeTokenLifetime();
+
+        /** Frames for a disconnected session ({@code direct}, acks) held for its resume; older ones are dropped. */
+        @WithName("held-frames")
+        @WithDefault("100")
+        int heldFrames();
+
+        /** A newer connection of the same user closes the older one with 4001. */
+        @WithName("single-per-user")
+        @WithDefault("false")
+        boolean singlePerUser();
     }
 
     interface Fanout {
@@ -171,6 +208,30 @@ public interface GatewayConfig {
         @WithName("max-age")
         @WithDefault("60s")
         Duration maxAge();
+    }
+
+    interface Auth {
+        /** Require a JWT from browsers, in the query parameter {@code gateway.auth.query-param}. */
+        @WithDefault("false")
+        boolean enabled();
+
+        /** HMAC secret of HS256 tokens (its SHA-256 is the key, as for resume tokens). */
+        Optional<String> secret();
+
+        /** PEM public key (RSA or EC) of RS256/ES256 tokens, instead of a secret. */
+        @WithName("public-key")
+        Optional<String> publicKey();
+
+        /** Required {@code iss} claim, when set. */
+        Optional<String> issuer();
+
+        /** Required {@code aud} claim, when set. */
+        Optional<String> audience();
+
+        /** The query parameter that carries the token (browsers cannot set headers on a WebSocket). */
+        @WithName("query-param")
+        @WithDefault("token")
+        String queryParam();
     }
 
     interface Shutdown {

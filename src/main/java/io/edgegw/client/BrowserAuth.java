@@ -1,0 +1,104 @@
+package io.edgegw.client;
+
+import java.security.GeneralSecurityException;
+import java.security.Key;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.jose4j.jwa.AlgorithmConstraints;
+import org.jose4j.jws.AlgorithmIdentifiers;
+import org.jose4j.jwt.JwtClaims;
+import org.jose4j.jwt.MalformedClaimException;
+import org.jose4j.jwt.NumericDate;
+import org.jose4j.jwt.consumer.ErrorCodes;
+import org.jose4j.jwt.consumer.InvalidJwtException;
+import org.jose4j.jwt.consumer.JwtConsumer;
+import org.jose4j.jwt.consumer.JwtConsumerBuilder;
+
+import io.edgegw.config.GatewayConfig;
+import io.smallrye.jwt.util.KeyUtils;
+
+/**
+ * Optional JWT verification of browsers ({@code gateway.auth.*}): the token's {@code sub} is the session's user,
+ * and its {@code exp} ends the session with 4003. Thread-safe.
+ */
+@ApplicationScoped
+public class BrowserAuth {
+
+    /** The outcome of checking a browser's token. */
+    public record Outcome(String user, long expiresAtMs, CloseCode refusal, String reason) {
+
+        static Outcome accepted(String user, long expiresAtMs) {
+            return new Outcome(user, expiresAtMs, null, null);
+        }
+
+        static Outcome refused(CloseCode code, String reason) {
+            return new Outcome(null, 0, code, reason);
+        }
+
+        public boolean isAccepted() {
+            return refusal == null;
+        }
+    }
+
+    private final GatewayConfig.Auth config;
+    private final JwtConsumer consumer;
+
+    public BrowserAuth(GatewayConfig gateway) {
+        this.config = gateway.auth();
+        this.consumer = config.enabled() ? consumer(config) : null;
+    }
+
+    private static JwtConsumer consumer(GatewayConfig.Auth config) {
+        Key key;
+        String[] algorithms;
+        if (config.publicKey().isPresent()) {
+            try {
+                key = KeyUtils.decodePublicKey(config.publicKey().get());
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("gateway.auth.public-key is not a PEM public key: " + e.getMessage(), e);
+            }
+            algorithms = new String[] { AlgorithmIdentifiers.RSA_USING_SHA256, AlgorithmIdentifiers.ECDSA_USING_P256_CURVE_AND_SHA256 };
+        } else {
+            key = Keys.hmacKey(config.secret().orElseThrow(() -> new IllegalStateException(
+                    "gateway.auth.enabled=true needs gateway.auth.secret or gateway.auth.public-key")));
+            algorithms = new String[] { AlgorithmIdentifiers.HMAC_SHA256 };
+        }
+        JwtConsumerBuilder builder = new JwtConsumerBuilder().setRequireExpirationTime().setRequireSubject()
+                .setVerificationKey(key).setAllowedClockSkewInSeconds(5)
+                .setJwsAlgorithmConstraints(AlgorithmConstraints.ConstraintType.PERMIT, algorithms);
+        config.issuer().ifPresent(builder::setExpectedIssuer);
+        if (config.audience().isPresent()) {
+            builder.setExpectedAudience(config.audience().get());
+        } else {
+            builder.setSkipDefaultAudienceValidation();
+        }
+        return builder.build();
+    }
+
+    public boolean enabled() {
+        return consumer != null;
+    }
+
+    public String queryParam() {
+        return config.queryParam();
+    }
+
+    public Outcome check(String token) {
+        if (token == null || token.isBlank()) {
+            return Outcome.refused(CloseCode.POLICY_VIOLATION, "missing token");
+        }
+        try {
+            JwtClaims claims = consumer.processToClaims(token);
+            NumericDate expiry = claims.getExpirationTime();
+            return Outcome.accepted(claims.getSubject(), expiry.getValueInMillis());
+        } catch (InvalidJwtException e) {
+            if (e.hasErrorCode(ErrorCodes.EXPIRED)) {
+                return Outcome.refused(CloseCode.TOKEN_EXPIRED, "token expired");
+            }
+            return Outcome.refused(CloseCode.POLICY_VIOLATION, "invalid token");
+        } catch (MalformedClaimException e) {
+            return Outcome.refused(CloseCode.POLICY_VIOLATION, "invalid token");
+        }
+    }
+}

@@ -1,0 +1,209 @@
+package io.edgegw.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import javax.crypto.spec.SecretKeySpec;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import io.edgegw.demo.ReferenceCluster;
+import io.edgegw.demo.ReferenceNode;
+import io.edgegw.testkit.GatewayUrls;
+import io.edgegw.testkit.ReferenceClusterResource;
+import io.edgegw.testkit.TcpProxy;
+import io.edgegw.testkit.TestClient;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.smallrye.jwt.algorithm.SignatureAlgorithm;
+import io.smallrye.jwt.build.Jwt;
+import io.vertx.core.json.JsonObject;
+
+@QuarkusTest
+@TestProfile(ResumeAndAuthTest.AuthAndResume.class)
+@WithTestResource(ReferenceClusterResource.class)
+class ResumeAndAuthTest {
+
+    public static class AuthAndResume implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("gateway.session.secret", "resume-secret", "gateway.auth.enabled", "true",
+                    "gateway.auth.secret", "auth-secret", "gateway.session.single-per-user", "true",
+                    "gateway.session.resume-ttl", "20s");
+        }
+    }
+
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private final List<AutoCloseable> closing = new ArrayList<>();
+
+    @AfterEach
+    void close() throws Exception {
+        for (AutoCloseable c : closing) {
+            c.close();
+        }
+    }
+
+    private static SecretKeySpec key(String secret) throws Exception {
+        return new SecretKeySpec(MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.UTF_8)),
+                "HmacSHA256");
+    }
+
+    private static String userToken(String user, long expiresInSeconds) throws Exception {
+        return Jwt.subject(user).expiresIn(expiresInSeconds).jws().algorithm(SignatureAlgorithm.HS256)
+                .sign(key("auth-secret"));
+    }
+
+    private TestClient connect(String query) {
+        TestClient client = TestClient.connect(GatewayUrls.ws() + "?" + query);
+        closing.add(client);
+        return client;
+    }
+
+    private static ReferenceCluster cluster() {
+        return ReferenceClusterResource.cluster();
+    }
+
+    @Test
+    void aMissingOrInvalidTokenIsClosedWith1008AndAnExpiredOneWith4003() throws Exception {
+        TestClient none = connect("x=1");
+        assertThat(none.awaitClose(WAIT)).isEqualTo(1008);
+        assertThat(none.closeReason()).contains("missing token");
+        TestClient forged = connect("token=" + Jwt.subject("mallory").expiresIn(60).jws()
+                .algorithm(SignatureAlgorithm.HS256).sign(key("not-the-secret")));
+        assertThat(forged.awaitClose(WAIT)).isEqualTo(1008);
+        TestClient expired = connect("token=" + Jwt.subject("alice").expiresAt(System.currentTimeMillis() / 1000 - 60)
+                .jws().algorithm(SignatureAlgorithm.HS256).sign(key("auth-secret")));
+        assertThat(expired.awaitClose(WAIT)).isEqualTo(4003);
+        assertThat(none.frames()).isEmpty();
+        assertThat(expired.frames()).isEmpty();
+    }
+
+    @Test
+    void aSessionEndsWith4003WhenItsTokenExpires() throws Exception {
+        TestClient client = connect("token=" + userToken("shortlived", 2));
+        client.welcome();
+        assertThat(client.awaitClose(Duration.ofSeconds(10))).isEqualTo(4003);
+    }
+
+    @Test
+    void theUserIsSentUpstreamInOpen() throws Exception {
+        TestClient client = connect("token=" + userToken("carol", 60));
+        String session = client.welcome().getString("session");
+        await().atMost(WAIT).until(() -> cluster().nodes().stream().flatMap(n -> n.received("open").stream())
+                .anyMatch(open -> session.equals(open.getString("session")) && "carol".equals(open.getString("user"))));
+    }
+
+    @Test
+    void aNewerConnectionOfTheSameUserClosesTheOlderWith4001() throws Exception {
+        TestClient older = connect("token=" + userToken("alice", 60));
+        older.welcome();
+        TestClient bob = connect("token=" + userToken("bob", 60));
+        bob.welcome();
+        TestClient newer = connect("token=" + userToken("alice", 60));
+        newer.welcome();
+        assertThat(older.awaitClose(WAIT)).isEqualTo(4001);
+        newer.send("{\"type\":\"ping\"}");
+        newer.await("pong", WAIT);
+        bob.send("{\"type\":\"ping\"}");
+        bob.await("pong", WAIT);
+        assertThat(bob.isClosed()).isFalse();
+    }
+
+    @Test
+    void aResumeAfterADroppedLinkKeepsTheSessionAndMissesNothing() throws Exception {
+        String token = userToken("dave", 300);
+        try (TcpProxy proxy = TcpProxy.start("127.0.0.1", GatewayUrls.httpPort())) {
+            TestClient first = TestClient.connectThrough(proxy, GatewayUrls.ws() + "?token=" + token);
+            closing.add(first);
+            JsonObject welcome = first.welcome();
+            String session = welcome.getString("session");
+            String resume = welcome.getString("resume");
+            assertThat(resume).isNotBlank();
+            first.sendJson(new JsonObject().put("type", "subscribe").put("id", "1").put("topics", List.of("res/t")),
+                    new JsonObject().put("type", "ignore").put("id", "2").put("topics", List.of("res/ignored")));
+            first.awaitReply("2", WAIT);
+            await().atMost(WAIT).until(() -> cluster().nodes().stream().flatMap(n -> n.received("sub").stream())
+                    .anyMatch(sub -> "res/t".equals(sub.getString("topic"))));
+            for (int i = 1; i <= 3; i++) {
+                cluster().publish("res/t", "{\"n\":" + i + "}");
+            }
+            first.awaitCount("message", 3, WAIT);
+
+            first.drop(); // the link dies without a close frame
+            for (int i = 4; i <= 6; i++) {
+                cluster().publish("res/t", "{\"n\":" + i + "}");
+            }
+            boolean directed = false;
+            for (ReferenceNode node : cluster().nodes()) {
+                directed |= node.direct(session, "while.away", "{\"held\":true}");
+            }
+            assertThat(directed).isTrue();
+
+            TestClient second = connect("token=" + token + "&resume=" + resume);
+            JsonObject again = second.welcome();
+            assertThat(again.getString("session")).isEqualTo(session);
+            assertThat(again.getJsonObject("restored").getJsonArray("subscriptions").getList()).containsExactly("res/t");
+            assertThat(again.getJsonObject("restored").getJsonArray("ignores").getList())
+                    .containsExactly("res/ignored");
+            second.awaitCount("message", 3, WAIT);
+            cluster().publish("res/t", "{\"n\":7}");
+            second.awaitCount("message", 4, WAIT);
+            List<Integer> all = new ArrayList<>();
+            first.frames("message").forEach(m -> all.add(m.getJsonObject("data").getInteger("n")));
+            second.frames("message").forEach(m -> all.add(m.getJsonObject("data").getInteger("n")));
+            assertThat(all).containsExactly(1, 2, 3, 4, 5, 6, 7);
+            assertThat(second.await("direct", WAIT).getString("event")).isEqualTo("while.away");
+            // the cluster never saw the session end
+            assertThat(cluster().nodes().stream().flatMap(n -> n.received("close").stream())
+                    .anyMatch(c -> session.equals(c.getString("session")))).isFalse();
+        }
+    }
+
+    @Test
+    void aForgedOrExpiredResumeTokenStartsAFreshSession() throws Exception {
+        String token = userToken("erin", 300);
+        TestClient first = connect("token=" + token);
+        JsonObject welcome = first.welcome();
+        String session = welcome.getString("session");
+        String resume = welcome.getString("resume");
+        first.close();
+
+        String tampered = resume.substring(0, resume.length() - 4) + (resume.endsWith("AAAA") ? "BBBB" : "AAAA");
+        JsonObject forged = connect("token=" + token + "&resume=" + tampered).welcome();
+        assertThat(forged.getString("session")).isNotEqualTo(session);
+        assertThat(forged.getValue("restored")).isNull();
+
+        String expired = Jwt.subject(session).audience("gateway-resume").claim("usr", "erin")
+                .expiresAt(System.currentTimeMillis() / 1000 - 10).jws().algorithm(SignatureAlgorithm.HS256)
+                .sign(key("resume-secret"));
+        JsonObject stale = connect("token=" + token + "&resume=" + expired).welcome();
+        assertThat(stale.getString("session")).isNotEqualTo(session);
+        assertThat(stale.getValue("restored")).isNull();
+
+        String otherUsers = Jwt.subject(session).audience("gateway-resume").claim("usr", "mallory").expiresIn(60)
+                .jws().algorithm(SignatureAlgorithm.HS256).sign(key("resume-secret"));
+        assertThat(connect("token=" + token + "&resume=" + otherUsers).welcome().getString("session"))
+                .isNotEqualTo(session);
+    }
+
+    @Test
+    void aValidTokenForASessionThisGatewayNoLongerHoldsKeepsOnlyTheId() throws Exception {
+        String token = userToken("frank", 300);
+        String elsewhere = "s-from-another-replica";
+        String resume = Jwt.subject(elsewhere).audience("gateway-resume").claim("usr", "frank").expiresIn(60).jws()
+                .algorithm(SignatureAlgorithm.HS256).sign(key("resume-secret"));
+        JsonObject welcome = connect("token=" + token + "&resume=" + resume).welcome();
+        assertThat(welcome.getString("session")).isEqualTo(elsewhere);
+        assertThat(welcome.getJsonObject("restored").getJsonArray("subscriptions").getList()).isEmpty();
+    }
+}
