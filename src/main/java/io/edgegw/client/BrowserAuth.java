@@ -16,24 +16,26 @@ import org.jose4j.jwt.consumer.JwtConsumer;
 import org.jose4j.jwt.consumer.JwtConsumerBuilder;
 
 import io.edgegw.config.GatewayConfig;
+import io.edgegw.fanout.PatternSet;
 import io.smallrye.jwt.util.KeyUtils;
 
 /**
  * Optional JWT verification of browsers ({@code gateway.auth.*}): the token's {@code sub} is the session's user,
- * and its {@code exp} ends the session with 4003. Thread-safe.
+ * its {@code exp} ends the session with 4003, and its topics claim (a list of patterns, held as a pattern list)
+ * bounds what it may subscribe to. Thread-safe.
  */
 @ApplicationScoped
 public class BrowserAuth {
 
     /** The outcome of checking a browser's token. */
-    public record Outcome(String user, long expiresAtMs, CloseCode refusal, String reason) {
+    public record Outcome(String user, long expiresAtMs, PatternSet allowedTopics, CloseCode refusal, String reason) {
 
-        static Outcome accepted(String user, long expiresAtMs) {
-            return new Outcome(user, expiresAtMs, null, null);
+        static Outcome accepted(String user, long expiresAtMs, PatternSet allowedTopics) {
+            return new Outcome(user, expiresAtMs, allowedTopics, null, null);
         }
 
         static Outcome refused(CloseCode code, String reason) {
-            return new Outcome(null, 0, code, reason);
+            return new Outcome(null, 0, null, code, reason);
         }
 
         public boolean isAccepted() {
@@ -91,13 +93,17 @@ public class BrowserAuth {
         try {
             JwtClaims claims = consumer.processToClaims(token);
             NumericDate expiry = claims.getExpirationTime();
-            return Outcome.accepted(claims.getSubject(), expiry.getValueInMillis());
+            PatternSet allowed = null; // null: any topic
+            if (claims.hasClaim(config.topicsClaim())) {
+                allowed = PatternSet.of(claims.getStringListClaimValue(config.topicsClaim()));
+            }
+            return Outcome.accepted(claims.getSubject(), expiry.getValueInMillis(), allowed);
         } catch (InvalidJwtException e) {
             if (e.hasErrorCode(ErrorCodes.EXPIRED)) {
                 return Outcome.refused(CloseCode.TOKEN_EXPIRED, "token expired");
             }
             return Outcome.refused(CloseCode.POLICY_VIOLATION, "invalid token");
-        } catch (MalformedClaimException e) {
+        } catch (MalformedClaimException | IllegalArgumentException e) {
             return Outcome.refused(CloseCode.POLICY_VIOLATION, "invalid token");
         }
     }

@@ -12,7 +12,7 @@ import java.util.Set;
 import org.jboss.logging.Logger;
 
 import io.edgegw.fanout.FanoutShard;
-import io.edgegw.fanout.IgnoreList;
+import io.edgegw.fanout.PatternSet;
 import io.edgegw.fanout.Json;
 import io.edgegw.fanout.Subscriber;
 import io.edgegw.fanout.TopicDelivery;
@@ -32,12 +32,15 @@ public final class ClientSession implements Subscriber {
 
     private final String id;
     private final String user;
+    /** The topic patterns this user may subscribe to; null for any. */
+    private final PatternSet allowedTopics;
+    private final RequestRate rate;
     private final WebSocketConnection connection;
     private final FanoutShard shard;
     private final SessionServices services;
 
     private final Set<String> subscriptions = new LinkedHashSet<>();
-    private IgnoreList ignores = IgnoreList.EMPTY;
+    private PatternSet ignores = PatternSet.EMPTY;
     private final Set<String> sendsInFlight = new HashSet<>();
     /** The last (epoch, offset) delivered per exact subscription: where a resume continues from. */
     private final Map<String, Position> positions = new HashMap<>();
@@ -76,13 +79,16 @@ public final class ClientSession implements Subscriber {
     private List<String> beforeRestore;
     private long timer = -1;
 
-    ClientSession(String id, String user, WebSocketConnection connection, FanoutShard shard,
+    ClientSession(String id, String user, PatternSet allowedTopics, WebSocketConnection connection, FanoutShard shard,
             SessionServices services) {
         this.id = id;
         this.user = user;
+        this.allowedTopics = allowedTopics;
         this.connection = connection;
         this.shard = shard;
         this.services = services;
+        this.rate = new RequestRate(services.config().client().requestRate(), services.config().client().requestBurst(),
+                System::nanoTime);
     }
 
     public String id() {
@@ -92,6 +98,9 @@ public final class ClientSession implements Subscriber {
     public String user() {
         return user;
     }
+
+    /** Bytes written and not yet taken by the socket; read by the metrics sampler from another thread (may be stale). */
+    public long outboundBacklog() { return unflushedBytes; }
 
     FanoutShard shard() {
         return shard;
@@ -149,7 +158,7 @@ public final class ClientSession implements Subscriber {
 
     /** Takes over a predecessor's state: welcome first, then its subscriptions, recoveries and held frames. */
     void restore(SessionState state) {
-        ignores = IgnoreList.of(state.ignores());
+        ignores = PatternSet.of(state.ignores());
         sendsInFlight.addAll(state.sendsInFlight());
         List<String> waiting = beforeRestore;
         beforeRestore = null;
@@ -204,6 +213,14 @@ public final class ClientSession implements Subscriber {
     }
 
     private void handle(String line) {
+        if (!rate.tryAcquire()) {
+            if (rate.refusedInARow() > services.config().client().requestBurst()) {
+                close(CloseCode.POLICY_VIOLATION.code(), "repeated abuse: request flood");
+            } else {
+                error(null, ErrorCode.RATE_LIMITED, "too many requests: slow down");
+            }
+            return;
+        }
         try {
             ClientRequest request = ClientRequest.parse(line);
             switch (request.type()) {
@@ -222,6 +239,14 @@ public final class ClientSession implements Subscriber {
 
     private void subscribe(ClientRequest request) throws ClientRequest.RequestException {
         requireValidPatterns(request);
+        if (allowedTopics != null) {
+            for (String topic : request.topics()) {
+                if (!allowedTopics.coversAll(topic)) {
+                    throw new ClientRequest.RequestException(request.id(), ErrorCode.NOT_ALLOWED,
+                            "not allowed for this user: " + topic);
+                }
+            }
+        }
         List<String> added = new ArrayList<>();
         for (String topic : request.topics()) {
             if (!subscriptions.contains(topic)) {
@@ -517,6 +542,9 @@ public final class ClientSession implements Subscriber {
     void close(int code, String reason) {
         if (closed) {
             return;
+        }
+        if (code != CloseCode.SLOW_CONSUMER.code()) {
+            flush(); // replies already queued (the errors that led here) go out before the close frame
         }
         closed = true;
         closedWith = code;

@@ -76,7 +76,8 @@ public class GatewayEndpoint {
         String id = resume.map(ResumeTokens.Resume::session).orElseGet(GatewayEndpoint::newSessionId);
 
         FanoutShard shard = fanout.shardOfCurrentLoop();
-        ClientSession session = new ClientSession(id, user, connection, shard, services);
+        ClientSession session = new ClientSession(id, user, auth == null ? null : auth.allowedTopics(), connection,
+                shard, services);
         connection.userData().put(SESSION, session);
         services.metrics().sessions().incrementAndGet();
         ClientSession previous = registry.add(session);

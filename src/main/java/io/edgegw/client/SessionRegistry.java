@@ -41,6 +41,9 @@ public class SessionRegistry implements SessionRouter {
         return sessions.size();
     }
 
+    /** The sessions, live and held for a resume, as a weakly consistent view (for metrics sampling). */
+    public java.util.Collection<ClientSession> sessions() { return java.util.Collections.unmodifiableCollection(sessions.values()); }
+
     @Override
     public void direct(String session, String event, String rawData) {
         ClientSession target = sessions.get(session);

@@ -37,6 +37,8 @@ public interface GatewayConfig {
 
     Admin admin();
 
+    Health health();
+
     Demo demo();
 
     interface Upstream {
@@ -145,6 +147,19 @@ public interface GatewayConfig {
         @WithDefault("1000")
         int maxSubscriptions();
 
+        /** Requests per second one session may make on average ({@code rate_limited} beyond). */
+        @WithName("rate")
+        @WithDefault("200")
+        int requestRate();
+
+        /**
+         * Requests one session may make in a burst. A session that goes on with this many requests refused in a
+         * row is closed with 1008 (repeated abuse).
+         */
+        @WithName("burst")
+        @WithDefault("400")
+        int requestBurst();
+
         /** Most {@code send}s one session may have in flight (waiting for {@code ack}). */
         @WithName("max-inflight-sends")
         @WithDefault("1000")
@@ -228,6 +243,14 @@ public interface GatewayConfig {
         /** Required {@code aud} claim, when set. */
         Optional<String> audience();
 
+        /**
+         * The claim listing the topic patterns a user may subscribe to; a token without it may subscribe to any.
+         * A subscription must be covered wholly by one of them, else {@code not_allowed}.
+         */
+        @WithName("topics-claim")
+        @WithDefault("topics")
+        String topicsClaim();
+
         /** The query parameter that carries the token (browsers cannot set headers on a WebSocket). */
         @WithName("query-param")
         @WithDefault("token")
@@ -244,6 +267,17 @@ public interface GatewayConfig {
     interface Admin {
         /** Bearer token for the admin API; when unset the admin API answers 403. */
         Optional<String> token();
+    }
+
+    interface Health {
+        /**
+         * Liveness fails when an event loop has not run the gateway's heartbeat task for this long (a blocked loop).
+         * Keep it well above the longest pause expected under load (GC, a burst of work), so that a short stall does
+         * not get the pod restarted.
+         */
+        @WithName("event-loop-stall")
+        @WithDefault("10s")
+        Duration eventLoopStall();
     }
 
     interface Demo {

@@ -16,18 +16,18 @@ import io.edgegw.config.GatewayConfig;
 @ApplicationScoped
 public class GlobalIgnore {
 
-    private volatile IgnoreList current;
-    private final List<Consumer<IgnoreList>> listeners = new CopyOnWriteArrayList<>();
+    private volatile PatternSet current;
+    private final List<Consumer<PatternSet>> listeners = new CopyOnWriteArrayList<>();
 
     public GlobalIgnore(GatewayConfig config) {
-        this.current = IgnoreList.of(config.fanout().ignore().orElse(List.of()));
+        this.current = PatternSet.of(config.fanout().ignore().orElse(List.of()));
     }
 
-    public IgnoreList current() {
+    public PatternSet current() {
         return current;
     }
 
-    public void onChange(Consumer<IgnoreList> listener) {
+    public void onChange(Consumer<PatternSet> listener) {
         listeners.add(listener);
     }
 
@@ -51,7 +51,7 @@ public class GlobalIgnore {
         return true;
     }
 
-    private void publish(IgnoreList next) {
+    private void publish(PatternSet next) {
         current = next;
         listeners.forEach(listener -> listener.accept(next));
     }

@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 import io.edgegw.fanout.Fanout;
-import io.edgegw.fanout.IgnoreList;
+import io.edgegw.fanout.PatternSet;
 import io.edgegw.fanout.Json;
 import io.edgegw.fanout.TopicDelivery;
 import io.edgegw.fanout.TopicHistory;
@@ -82,10 +82,10 @@ final class UpstreamTopics {
     private final Vertx vertx;
     private final Settings settings;
     private final Supplier<List<UpstreamConnection>> up;
-    private IgnoreList globalIgnore;
+    private PatternSet globalIgnore;
 
     UpstreamTopics(Fanout fanout, RecoveryListener listener, GatewayMetrics metrics, Vertx vertx, Settings settings,
-            Supplier<List<UpstreamConnection>> up, IgnoreList globalIgnore) {
+            Supplier<List<UpstreamConnection>> up, PatternSet globalIgnore) {
         this.fanout = fanout;
         this.listener = listener;
         this.metrics = metrics;
@@ -98,6 +98,9 @@ final class UpstreamTopics {
     int count() {
         return topics.size();
     }
+
+    /** Messages held in every topic's history, for the metrics sampler on this loop. */
+    int heldMessages() { return topics.values().stream().mapToInt(e -> e.history == null ? 0 : e.history.size()).sum(); }
 
     // ---- demand and the upstream subscription -------------------------------------------------------------
 
@@ -128,7 +131,7 @@ final class UpstreamTopics {
         sync(entry);
     }
 
-    void ignoreChanged(IgnoreList list) {
+    void ignoreChanged(PatternSet list) {
         globalIgnore = list;
         for (TopicEntry entry : List.copyOf(topics.values())) {
             boolean suppressed = list.coversAll(entry.topic);

@@ -148,6 +148,24 @@ class ClientProtocolTest {
     }
 
     @Test
+    void aFloodIsRateLimitedThenClosedWith1008WhileOthersCarryOn() {
+        TestClient bystander = connect();
+        bystander.welcome();
+        TestClient flooder = connect();
+        flooder.welcome();
+        String frame = String.join("\n", java.util.Collections.nCopies(1000, "{\"type\":\"ping\"}"));
+        flooder.send(frame);
+        assertThat(flooder.awaitClose(WAIT)).isEqualTo(1008);
+        assertThat(flooder.closeReason()).contains("abuse");
+        // the default burst of 400, plus what the 200/s rate refilled while the frame was read
+        assertThat(flooder.frames("pong")).hasSizeBetween(400, 450);
+        assertThat(flooder.frames("error")).hasSizeGreaterThan(350)
+                .allSatisfy(error -> assertThat(error.getString("code")).isEqualTo("rate_limited"));
+        bystander.send("{\"type\":\"ping\"}");
+        bystander.await("pong", WAIT);
+    }
+
+    @Test
     void oversizedFrameClosesWith1009() {
         TestClient client = connect();
         client.welcome();

@@ -104,6 +104,21 @@ class ResumeAndAuthTest {
     }
 
     @Test
+    void aTopicsClaimBoundsWhatTheUserMaySubscribeTo() throws Exception {
+        String token = Jwt.subject("gina").claim("topics", List.of("allowed/**", "public/news")).expiresIn(60).jws()
+                .algorithm(SignatureAlgorithm.HS256).sign(key("auth-secret"));
+        TestClient client = connect("token=" + token);
+        client.welcome();
+        client.send("{\"type\":\"subscribe\",\"id\":\"ok\",\"topics\":[\"allowed/x\",\"allowed/*/y\",\"public/news\"]}");
+        assertThat(client.awaitReply("ok", WAIT).getString("type")).isEqualTo("subscribed");
+        for (String topic : List.of("secret/x", "public/*", "**", "allowed")) {
+            client.send("{\"type\":\"subscribe\",\"id\":\"" + topic + "\",\"topics\":[\"allowed/z\",\"" + topic + "\"]}");
+            JsonObject reply = client.awaitReply(topic, WAIT);
+            assertThat(reply.getString("code")).as(topic).isEqualTo("not_allowed");
+        }
+    }
+
+    @Test
     void aNewerConnectionOfTheSameUserClosesTheOlderWith4001() throws Exception {
         TestClient older = connect("token=" + userToken("alice", 60));
         older.welcome();

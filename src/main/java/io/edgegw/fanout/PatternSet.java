@@ -7,21 +7,21 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A set of ignore patterns. Immutable: a change makes a new list, so readers on any thread see a consistent
- * snapshot without locks.
+ * A set of topic patterns: an ignore list (global or per session), or the topics a user may subscribe to.
+ * Immutable: a change makes a new set, so readers on any thread see a consistent snapshot without locks.
  */
-public final class IgnoreList {
+public final class PatternSet {
 
-    public static final IgnoreList EMPTY = new IgnoreList(List.of());
+    public static final PatternSet EMPTY = new PatternSet(List.of());
 
     private final List<TopicPattern> patterns;
 
-    private IgnoreList(List<TopicPattern> patterns) {
+    private PatternSet(List<TopicPattern> patterns) {
         this.patterns = patterns;
     }
 
     /** A list of the given patterns; throws {@link IllegalArgumentException} naming the first invalid one. */
-    public static IgnoreList of(Collection<String> texts) {
+    public static PatternSet of(Collection<String> texts) {
         Set<TopicPattern> parsed = new LinkedHashSet<>();
         for (String text : texts) {
             TopicPattern pattern = TopicPattern.parse(text);
@@ -30,7 +30,7 @@ public final class IgnoreList {
             }
             parsed.add(pattern);
         }
-        return new IgnoreList(List.copyOf(parsed));
+        return new PatternSet(List.copyOf(parsed));
     }
 
     public boolean isEmpty() {
@@ -46,7 +46,7 @@ public final class IgnoreList {
         return false;
     }
 
-    /** True when every topic the subscription (a topic or pattern) can match is ignored. */
+    /** True when every topic the subscription (a topic or pattern) can match is matched by one of these patterns. */
     public boolean coversAll(String subscription) {
         TopicPattern parsed = TopicPattern.parse(subscription);
         if (parsed == null) {
@@ -64,13 +64,13 @@ public final class IgnoreList {
         return patterns.contains(TopicPattern.parse(pattern));
     }
 
-    public IgnoreList with(String pattern) {
+    public PatternSet with(String pattern) {
         List<String> texts = new ArrayList<>(patterns());
         texts.add(pattern);
         return of(texts);
     }
 
-    public IgnoreList without(String pattern) {
+    public PatternSet without(String pattern) {
         List<String> texts = new ArrayList<>(patterns());
         texts.remove(pattern);
         return of(texts);
