@@ -64,7 +64,6 @@ public final class ClientSession implements Subscriber {
     }
 
     private final List<Object> outbox = new ArrayList<>();
-    private final StringBuilder batch = new StringBuilder();
     private boolean touched;
     private long unflushedBytes;
     private boolean closed;
@@ -488,28 +487,24 @@ public final class ClientSession implements Subscriber {
             outbox.clear();
             return;
         }
+        int runStart = 0;
         for (int i = 0; i < outbox.size(); i++) {
-            Object item = outbox.get(i);
-            if (item instanceof String line) {
-                if (!batch.isEmpty()) {
-                    batch.append('\n');
-                }
-                batch.append(line);
-            } else {
-                writeBatch();
-                write((Buffer) item);
+            if (!(outbox.get(i) instanceof String)) {
+                writeText(runStart, i);
+                write((Buffer) outbox.get(i));
+                runStart = i + 1;
             }
         }
-        writeBatch();
+        writeText(runStart, outbox.size());
         outbox.clear();
     }
 
-    private void writeBatch() {
-        if (batch.isEmpty()) {
+    /** Writes the text lines {@code outbox[from, to)} as one frame. */
+    private void writeText(int from, int to) {
+        if (from >= to) {
             return;
         }
-        String frame = batch.toString();
-        batch.setLength(0);
+        String frame = shard.joiner().join(outbox, from, to);
         long size = frame.length();
         if (!reserve(size)) {
             return;

@@ -38,6 +38,7 @@ public final class FanoutShard {
     private final Map<String, Subscriber[]> resolved = new HashMap<>();
     private final List<Subscriber> touched = new ArrayList<>();
     private final List<TopicDelivery> drained = new ArrayList<>();
+    private final BatchJoiner joiner = new BatchJoiner();
 
     public FanoutShard(Context context, FanoutListener listener) {
         this.context = context;
@@ -46,6 +47,11 @@ public final class FanoutShard {
 
     public Context context() {
         return context;
+    }
+
+    /** Shared by the subscribers of this loop to build their frames; loop-confined. */
+    public BatchJoiner joiner() {
+        return joiner;
     }
 
     /** Any thread: queue a {@link TopicDelivery} or a {@link Runnable} (a session action) in arrival order. */
