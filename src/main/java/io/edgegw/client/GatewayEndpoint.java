@@ -11,6 +11,7 @@ import org.jboss.logging.Logger;
 import io.edgegw.config.GatewayConfig;
 import io.edgegw.fanout.Fanout;
 import io.edgegw.fanout.FanoutShard;
+import io.edgegw.observe.Draining;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.OnBinaryMessage;
 import io.quarkus.websockets.next.OnClose;
@@ -42,9 +43,11 @@ public class GatewayEndpoint {
     private final OriginPolicy origins;
     private final BrowserAuth auth;
     private final ResumeTokens resumeTokens;
+    private final Draining draining;
 
     public GatewayEndpoint(GatewayConfig config, Fanout fanout, SessionRegistry registry, SessionServices services,
-            OriginPolicy origins, BrowserAuth auth, ResumeTokens resumeTokens) {
+            OriginPolicy origins, BrowserAuth auth, ResumeTokens resumeTokens, Draining draining) {
+        this.draining = draining;
         this.auth = auth;
         this.resumeTokens = resumeTokens;
         this.config = config;
@@ -57,6 +60,10 @@ public class GatewayEndpoint {
     @OnOpen
     @NonBlocking
     void onOpen(WebSocketConnection connection) {
+        if (draining.isDraining()) {
+            refuse(connection, CloseCode.SERVICE_RESTART, "service restart");
+            return;
+        }
         String origin = connection.handshakeRequest().header("Origin");
         if (!origins.allows(origin)) {
             refuse(connection, CloseCode.POLICY_VIOLATION, "origin not allowed");

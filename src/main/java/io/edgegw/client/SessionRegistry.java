@@ -41,6 +41,11 @@ public class SessionRegistry implements SessionRouter {
         return sessions.size();
     }
 
+    /** A snapshot of every session, live or held for a resume. */
+    List<ClientSession> all() {
+        return List.copyOf(sessions.values());
+    }
+
     /** The sessions, live and held for a resume, as a weakly consistent view (for metrics sampling). */
     public java.util.Collection<ClientSession> sessions() { return java.util.Collections.unmodifiableCollection(sessions.values()); }
 
