@@ -46,6 +46,7 @@ public final class ClientSession implements Subscriber {
     private final Map<String, Position> positions = new HashMap<>();
     /** Exact topics subscribed with {@code since} whose missed messages are on their way; null when none. */
     private Map<String, Recovery> recovering;
+    private long recoveryRequests;
 
     private static final class Position {
         String epoch;
@@ -53,11 +54,13 @@ public final class ClientSession implements Subscriber {
     }
 
     private static final class Recovery {
+        final long request;
         final String epoch;
         final long since;
         final List<TopicDelivery> live = new ArrayList<>();
 
-        Recovery(String epoch, long since) {
+        Recovery(long request, String epoch, long since) {
+            this.request = request;
             this.epoch = epoch;
             this.since = since;
         }
@@ -276,21 +279,30 @@ public final class ClientSession implements Subscriber {
         }
     }
 
-    /** Asks for what came after {@code (epoch, offset)}; live messages wait until it arrives. */
+    /**
+     * Asks for what came after {@code (epoch, offset)}; live messages wait until it arrives. Asking again replaces
+     * the question: after a resume the browser's own position (what it really received) wins over the one the
+     * gateway restored (what it wrote, some of which a dead link may have swallowed).
+     */
     private void recover(String topic, String epoch, long offset) {
         if (recovering == null) {
             recovering = new HashMap<>();
         }
-        recovering.put(topic, new Recovery(epoch, offset));
-        services.pool().recover(id, topic, epoch, offset);
+        Recovery recovery = new Recovery(++recoveryRequests, epoch, offset);
+        Recovery replaced = recovering.put(topic, recovery);
+        if (replaced != null) {
+            recovery.live.addAll(replaced.live);
+        }
+        services.pool().recover(id, recovery.request, topic, epoch, offset);
     }
 
     /** The answer to {@link #recover}: a gap or the missed messages, then the live ones held meanwhile, once each. */
-    void recovered(String topic, List<TopicDelivery> messages, String gapLine) {
-        Recovery recovery = recovering == null ? null : recovering.remove(topic);
-        if (recovery == null) {
-            return; // unsubscribed meanwhile
+    void recovered(String topic, long request, List<TopicDelivery> messages, String gapLine) {
+        Recovery recovery = recovering == null ? null : recovering.get(topic);
+        if (recovery == null || recovery.request != request) {
+            return; // unsubscribed meanwhile, or asked again since
         }
+        recovering.remove(topic);
         if (recovering.isEmpty()) {
             recovering = null;
         }

@@ -66,10 +66,11 @@ public class SessionRegistry implements SessionRouter {
     }
 
     @Override
-    public void recovered(String session, String topic, List<TopicDelivery> messages, String gapLine) {
+    public void recovered(String session, String topic, long request, List<TopicDelivery> messages,
+            String gapLine) {
         ClientSession target = sessions.get(session);
         if (target != null) {
-            target.shard().enqueue((Runnable) () -> target.recovered(topic, messages, gapLine));
+            target.shard().enqueue((Runnable) () -> target.recovered(topic, request, messages, gapLine));
         }
     }
 

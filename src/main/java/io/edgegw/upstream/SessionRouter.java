@@ -14,11 +14,11 @@ public interface SessionRouter {
     void sendOutcome(String session, String id, String errorCode, String message);
 
     /**
-     * The answer to a {@code since} recovery: the messages after the requested offset (oldest first), or a
-     * {@code gap} line (then {@code messages} is empty).
+     * The answer to the session's recovery {@code request}: the messages after the requested offset (oldest
+     * first), or a {@code gap} line (then {@code messages} is empty).
      */
-    void recovered(String session, String topic, java.util.List<io.edgegw.fanout.TopicDelivery> messages,
-            String gapLine);
+    void recovered(String session, String topic, long request,
+            java.util.List<io.edgegw.fanout.TopicDelivery> messages, String gapLine);
 
     /** Close that session with a 4000–4999 code. */
     void kick(String session, int code, String reason);

@@ -31,7 +31,7 @@ final class UpstreamTopics {
 
     /** Where recovered messages go: a session on its own loop. */
     interface RecoveryListener {
-        void recovered(String session, String topic, List<TopicDelivery> messages, String gapLine);
+        void recovered(String session, String topic, long request, List<TopicDelivery> messages, String gapLine);
     }
 
     private static final Object NORMAL_SUB = new Object();
@@ -54,7 +54,7 @@ final class UpstreamTopics {
         }
     }
 
-    private record RecoveryRequest(String session, String epoch, long offset) {
+    private record RecoveryRequest(String session, long request, String epoch, long offset) {
     }
 
     /** A replay asked of a node for browsers: collects what comes after {@code since} up to the node's head. */
@@ -265,44 +265,57 @@ final class UpstreamTopics {
         }
         List<RecoveryRequest> queued = waiting.remove(topic);
         if (queued != null) {
-            queued.forEach(request -> recover(request.session(), topic, request.epoch(), request.offset()));
+            queued.forEach(request -> recover(request, topic));
         }
     }
 
     // ---- recovery for browsers ------------------------------------------------------------------------------
 
-    /** A browser subscribed to an exact topic with {@code since}: answer with what it missed, or a gap. */
-    void recover(String session, String topic, String epoch, long offset) {
+    /**
+     * A browser subscribed to an exact topic with {@code since}: answer with what it missed, or a gap. The answer
+     * carries the session's {@code request} number, so that a session that asked again only takes the last answer.
+     */
+    void recover(String session, long request, String topic, String epoch, long offset) {
+        recover(new RecoveryRequest(session, request, epoch, offset), topic);
+    }
+
+    private void recover(RecoveryRequest request, String topic) {
+        String session = request.session();
+        String epoch = request.epoch();
+        long offset = request.offset();
         TopicEntry entry = topics.get(topic);
         if (entry == null || entry.suppressed) {
-            listener.recovered(session, topic, List.of(), null); // nothing can be delivered for it anyway
+            // nothing can be delivered for it anyway
+            listener.recovered(session, topic, request.request(), List.of(), null);
             return;
         }
         TopicCursors.Cursor cursor = cursors.get(topic);
         if (cursor == null || recoveries.containsKey(topic)) {
-            waiting.computeIfAbsent(topic, t -> new ArrayList<>()).add(new RecoveryRequest(session, epoch, offset));
+            waiting.computeIfAbsent(topic, t -> new ArrayList<>()).add(request);
             return; // the topic's head is not known yet, or a replay is under way: ask again after it
         }
         if (!cursor.epoch().equals(epoch)) {
-            listener.recovered(session, topic, List.of(), gapLine(topic, epoch, offset, cursor.epoch(), 0));
+            listener.recovered(session, topic, request.request(), List.of(),
+                    gapLine(topic, epoch, offset, cursor.epoch(), 0));
             return;
         }
         if (offset >= cursor.offset()) {
-            listener.recovered(session, topic, List.of(), null);
+            listener.recovered(session, topic, request.request(), List.of(), null);
             return;
         }
         List<TopicDelivery> fromHistory = entry.history == null ? null
                 : entry.history.after(epoch, offset, System.currentTimeMillis());
         if (fromHistory != null) {
-            listener.recovered(session, topic, fromHistory, null);
+            listener.recovered(session, topic, request.request(), fromHistory, null);
             return;
         }
         if (entry.owner == null || !entry.owner.isConnected()) {
-            listener.recovered(session, topic, List.of(), gapLine(topic, epoch, offset, epoch, cursor.offset()));
+            listener.recovered(session, topic, request.request(), List.of(),
+                    gapLine(topic, epoch, offset, epoch, cursor.offset()));
             return;
         }
         NodeRecovery recovery = new NodeRecovery(epoch, offset);
-        recovery.requests.add(new RecoveryRequest(session, epoch, offset));
+        recovery.requests.add(request);
         recoveries.put(topic, recovery);
         entry.unanswered.add(recovery);
         entry.owner.write("{\"type\":\"sub\",\"topic\":" + Json.quote(topic) + ",\"since\":{\"epoch\":"
@@ -327,11 +340,12 @@ final class UpstreamTopics {
         recoveries.remove(topic);
         vertx.cancelTimer(recovery.timer);
         for (RecoveryRequest request : recovery.requests) {
-            listener.recovered(request.session(), topic, gap == null ? recovery.collected : List.of(), gap);
+            listener.recovered(request.session(), topic, request.request(),
+                    gap == null ? recovery.collected : List.of(), gap);
         }
         List<RecoveryRequest> queued = waiting.remove(topic);
         if (queued != null) {
-            queued.forEach(request -> recover(request.session(), topic, request.epoch(), request.offset()));
+            queued.forEach(request -> recover(request, topic));
         }
     }
 

@@ -185,6 +185,40 @@ class ResumeAndAuthTest {
     }
 
     @Test
+    void afterAResumeTheBrowsersOwnPositionWinsOverWhatTheGatewayWrote() throws Exception {
+        String token = userToken("hank", 300);
+        try (TcpProxy proxy = TcpProxy.start("127.0.0.1", GatewayUrls.httpPort())) {
+            TestClient first = TestClient.connectThrough(proxy, GatewayUrls.ws() + "?token=" + token);
+            closing.add(first);
+            String resume = first.welcome().getString("resume");
+            first.sendJson(new JsonObject().put("type", "subscribe").put("id", "1").put("topics", List.of("own/t")));
+            first.awaitReply("1", WAIT);
+            await().atMost(WAIT).until(() -> cluster().nodes().stream().flatMap(n -> n.received("sub").stream())
+                    .anyMatch(sub -> "own/t".equals(sub.getString("topic"))));
+            for (int i = 1; i <= 3; i++) {
+                cluster().publish("own/t", "{\"n\":" + i + "}");
+            }
+            first.awaitCount("message", 3, WAIT);
+            JsonObject firstMessage = first.frames("message").get(0);
+            first.drop();
+            cluster().publish("own/t", "{\"n\":4}");
+
+            // as if the dead link had swallowed messages 2 and 3: the browser asks from what it really got
+            TestClient second = connect("token=" + token + "&resume=" + resume);
+            second.sendJson(new JsonObject().put("type", "subscribe").put("id", "again").put("topics", List.of("own/t"))
+                    .put("since", new JsonObject().put("own/t", new JsonObject()
+                            .put("epoch", firstMessage.getString("epoch")).put("offset", firstMessage.getLong("offset")))));
+            second.welcome();
+            second.awaitReply("again", WAIT);
+            second.awaitCount("message", 3, WAIT);
+            cluster().publish("own/t", "{\"n\":5}");
+            second.awaitCount("message", 4, WAIT);
+            assertThat(second.frames("message")).extracting(m -> m.getJsonObject("data").getInteger("n"))
+                    .containsExactly(2, 3, 4, 5);
+        }
+    }
+
+    @Test
     void aForgedOrExpiredResumeTokenStartsAFreshSession() throws Exception {
         String token = userToken("erin", 300);
         TestClient first = connect("token=" + token);

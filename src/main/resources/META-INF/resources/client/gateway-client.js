@@ -1,0 +1,868 @@
+/**
+ * gateway-client.js: a dependency-free browser client for the edge WebSocket gateway (client protocol v1).
+ *
+ *   import { GatewayClient } from '/client/gateway-client.js';
+ *   const client = new GatewayClient({ url: 'wss://example.com/ws' });
+ *   client.on('message', m => render(m.topic, m.data));
+ *   client.subscribe(['prices/*', 'news/markets']);
+ *   client.connect();
+ *   await client.send('chat.post', { text: 'hi' });   // resolves on the gateway's ack
+ *
+ * Why it looks the way it does: browser links die on flaky networks, laptops sleep and gateways restart. The client
+ * therefore keeps what the application asked for (subscriptions, ignores, unanswered sends) apart from any one
+ * WebSocket, and brings every new link back to it: it resumes the gateway's session with the token from `welcome`,
+ * subscribes again with `since` where the gateway did not keep the subscriptions, and drops the duplicates that a
+ * replay can bring. Its connection life is the same state machine as the gateway's upstream side (probe `/ws/health`,
+ * connect, back off with full jitter, heartbeat), so the two ends of the system behave alike.
+ *
+ * Loaded with <script type="module">, it also sets `globalThis.GatewayClient` for non-module scripts on the page.
+ */
+
+/** The client's states, reported through `state` events. */
+export const State = Object.freeze({
+  /** Not started (before connect()), or resting after the gateway closed an idle link (1001) with nothing to do. */
+  IDLE: 'idle',
+  /** Asking GET /ws/health whether the gateway accepts browsers (and fetching a fresh token when one is needed). */
+  PROBING: 'probing',
+  /** WebSocket opening, waiting for `welcome`. */
+  CONNECTING: 'connecting',
+  /** `welcome` received: requests and sends flow. */
+  CONNECTED: 'connected',
+  /** Waiting a random delay before the next attempt. */
+  BACKOFF: 'backoff',
+  /** Stopped for good: close() was called, or the gateway said not to come back (1000, 1008, 1009, 4001, 4xxx). */
+  CLOSED: 'closed',
+});
+
+/**
+ * Close code the client uses when it gives up on a link itself (heartbeat or connect timeout, reconnect()).
+ * 3008 is the registered "Timeout" code; the gateway holds a session closed with a code below 4000 for a resume,
+ * whereas 1000 would end it.
+ */
+export const CLIENT_TIMEOUT_CLOSE = 3008;
+
+const DEFAULTS = Object.freeze({
+  /** ws:// or wss:// URL of the gateway's /ws endpoint; relative URLs are resolved against the page. */
+  url: null,
+  /** Probe URL; by default the ws URL's path + '/health' over http(s). */
+  healthUrl: null,
+  /** Probe GET /ws/health before each attempt; turn off only for gateways without it. */
+  probe: true,
+  probeTimeout: 5000,
+  /** From `new WebSocket` to `welcome`. */
+  connectTimeout: 10000,
+  /** Extra wait beyond welcome.heartbeat before a silent link is declared dead. */
+  heartbeatTimeout: 10000,
+  /** Used until the first welcome says otherwise. */
+  heartbeat: 25000,
+  backoff: Object.freeze({ initial: 1000, max: 30000, multiplier: 2, stableAfter: 30000 }),
+  /** Sends that may wait for a link, in order; beyond it send() rejects at once with upstream_unavailable. */
+  sendQueueCapacity: 100,
+  /** How long a send may wait for its ack, counted from the call (queued time included). */
+  sendTimeout: 15000,
+  /** The gateway's gateway.client.max-frame-size: larger requests are refused here rather than closed with 1009. */
+  maxFrameSize: 65536,
+  /** Auth token sent as ?token= (or `tokenParam`). */
+  token: null,
+  tokenParam: 'token',
+  /** async () => string: called for a fresh token after 4003 (and before the first connect when `token` is unset). */
+  getToken: null,
+  protocols: ['gateway.v1'],
+  /** Injectable for tests: defaults are the browser's. */
+  WebSocket: null,
+  fetch: null,
+  random: Math.random,
+  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
+  clearTimeout: (handle) => globalThis.clearTimeout(handle),
+});
+
+/** A failed request or send: `code` is the gateway's snake_case error code, or one of the client's own below. */
+export class GatewayError extends Error {
+  constructor(code, message, details = {}) {
+    super(message || code);
+    this.name = 'GatewayError';
+    this.code = code;
+    Object.assign(this, details);
+  }
+}
+
+// ---- pure helpers (exported for tests and for apps that validate input) ------------------------------------
+
+const SEGMENT = /^[\p{L}\p{Nd}\-_.:@]+$/u;
+const encoder = typeof TextEncoder === 'function' ? new TextEncoder() : null;
+
+/** UTF-8 size, which is what the gateway's limits count; plain ASCII (the usual case) needs no encoding. */
+function byteLength(text) {
+  // eslint-disable-next-line no-control-regex
+  if (!encoder || /^[\x00-\x7f]*$/.test(text)) return text.length;
+  return encoder.encode(text).length;
+}
+
+/** A topic or pattern as the gateway accepts it: `a/b`, `a/*`, `a/**` (`**` only last), at most 256 bytes. */
+export function isValidPattern(text) {
+  if (typeof text !== 'string' || text.length === 0 || text.length > 256 || byteLength(text) > 256) return false;
+  const segments = text.split('/');
+  return segments.every((s, i) => s === '*' || (s === '**' && i === segments.length - 1) || SEGMENT.test(s));
+}
+
+/** A topic name without wildcards: the only kind `since` and recovery apply to. */
+export function isExactTopic(text) {
+  return isValidPattern(text) && !text.split('/').some((s) => s === '*' || s === '**');
+}
+
+/** The gateway's matching rules: `*` is one segment, a final `**` one or more. */
+export function topicMatches(pattern, topic) {
+  const p = pattern.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '**') return t.length > i;
+    if (i >= t.length || (p[i] !== '*' && p[i] !== t[i])) return false;
+  }
+  return p.length === t.length;
+}
+
+/**
+ * Full-jitter backoff: a uniform delay in [0, min(max, initial * multiplier^attempt)). Spreading reconnects over
+ * the whole window is what keeps thousands of browsers from arriving together after a gateway restart.
+ */
+export function backoffDelay(attempt, { initial, max, multiplier }, random) {
+  const ceiling = Math.min(max, initial * Math.pow(multiplier, Math.min(attempt, 64)));
+  return Math.floor(random() * ceiling);
+}
+
+/**
+ * What to do when a link closes with `code`, per the close-code table of the gateway's README:
+ * 'stop' (1000, 4001, other 4000-4999), 'report' (stop and emit an error: 1008, 1009), 'token' (4003: get a fresh
+ * token, then reconnect), 'idle' (1001: reconnect at once if there is something to do, else on the next call),
+ * 'reconnect' (1006, 1011, 1012, 1013, 4002 and anything else: backoff with jitter, then resume).
+ */
+export function closeAction(code) {
+  switch (code) {
+    case 1000: return 'stop';
+    case 1001: return 'idle';
+    case 1008: return 'report';
+    case 1009: return 'report';
+    case 4001: return 'stop';
+    case 4002: return 'reconnect';
+    case 4003: return 'token';
+    default: return code >= 4000 && code <= 4999 ? 'stop' : 'reconnect';
+  }
+}
+
+const REPORTED_CLOSE = { 1008: 'policy_violation', 1009: 'message_too_big', 4003: 'token_expired' };
+
+function toTopicList(topics) {
+  const list = typeof topics === 'string' ? [topics] : Array.from(topics || []);
+  if (list.length === 0) throw new GatewayError('bad_request', 'no topics given');
+  const bad = list.find((t) => !isValidPattern(t));
+  if (bad !== undefined) throw new GatewayError('invalid_topic', `invalid topic or pattern: ${bad}`);
+  return [...new Set(list)];
+}
+
+/** Decodes a binary topic message: [0x01][u16 topic len][topic][u8 epoch len][epoch][u64 offset][payload]. */
+export function decodeBinaryMessage(buffer) {
+  const view = new DataView(buffer);
+  if (view.byteLength < 12 || view.getUint8(0) !== 0x01) return null;
+  const decoder = new TextDecoder();
+  let p = 1;
+  const topicLength = view.getUint16(p);
+  p += 2;
+  const topic = decoder.decode(new Uint8Array(buffer, p, topicLength));
+  p += topicLength;
+  const epochLength = view.getUint8(p);
+  p += 1;
+  const epoch = decoder.decode(new Uint8Array(buffer, p, epochLength));
+  p += epochLength;
+  // offsets stay below 2^53 (PROTOCOL.md), so two 32-bit halves make an exact Number without BigInt
+  const offset = view.getUint32(p) * 2 ** 32 + view.getUint32(p + 4);
+  p += 8;
+  return { topic, epoch, offset, data: new Uint8Array(buffer, p), binary: true };
+}
+
+// ---- the client ----------------------------------------------------------------------------------------------
+
+export class GatewayClient {
+  constructor(options = {}) {
+    const o = { ...DEFAULTS, ...options, backoff: { ...DEFAULTS.backoff, ...(options.backoff || {}) } };
+    if (!o.url) throw new TypeError('GatewayClient: options.url is required');
+    this._o = o;
+    this._WebSocket = o.WebSocket || globalThis.WebSocket;
+    this._fetch = o.fetch || (globalThis.fetch ? globalThis.fetch.bind(globalThis) : null);
+    this._url = resolveSocketUrl(o.url);
+    this._healthUrl = o.healthUrl || defaultHealthUrl(this._url);
+
+    this.state = State.IDLE;
+    /** The gateway's session id, kept across resumes; null before the first welcome. */
+    this.session = null;
+    /** Counters an app may show: messages delivered, duplicates dropped, gaps, links opened after the first. */
+    this.stats = { messages: 0, duplicates: 0, gaps: 0, reconnects: 0, resumed: 0 };
+
+    this._listeners = new Map();
+    this._started = false;
+    this._ws = null;
+    this._resume = null; // welcome.resume: reconnect with ?resume= to keep the session
+    this._token = o.token;
+    this._needToken = o.token == null && typeof o.getToken === 'function';
+    this._attempt = 0; // consecutive failures: the backoff exponent
+    this._welcomed = false;
+    this._everConnected = false;
+    this._heartbeat = o.heartbeat;
+    this._stateTimer = null; // the one timer of the current state (backoff wait, connect timeout, stability)
+    this._pingTimer = null;
+    this._deadTimer = null;
+    this._epoch = 0; // bumped on every state change: async work started in an older state is dropped
+
+    // What the application asked for, independent of any link; each new link is brought back to it.
+    this._subs = new Set();
+    this._ignores = new Set();
+    /** topic → {epoch, offset}: the last message delivered; drives dedupe, order and `since` on resubscribe. */
+    this._positions = new Map();
+
+    this._nextId = 1;
+    this._requests = new Map(); // request id → {kind, topics, resolve, reject} written on the current link
+    this._waiting = []; // requests made without a link: settled by the sync after the next welcome
+    this._sends = new Map(); // send id → record, in call order: queued (not written) and in flight (written)
+    this._outbox = [];
+    this._flushScheduled = false;
+  }
+
+  // ---- public API ----------------------------------------------------------------------------------------
+
+  /** Starts (or restarts after a stop) connecting. Idempotent while running. */
+  connect() {
+    if (this._started && this.state !== State.CLOSED && this.state !== State.IDLE) return this;
+    this._started = true;
+    this._attempt = 0;
+    this._attemptConnect('connect');
+    return this;
+  }
+
+  /** Closes the link with 1000 (the gateway ends the session) and stops. Pending sends reject with `closed`. */
+  close() {
+    this._started = false;
+    if (this.state !== State.CLOSED) this._stop(1000, 'closed by the client', false);
+  }
+
+  /**
+   * Drops the current link and reconnects at once, resuming the session (for a network change, or to show
+   * resumption in a demo). The link is closed with 3008, which the gateway treats as resumable.
+   */
+  reconnect() {
+    if (!this._ws) return this.connect();
+    this._abandonLink('client reconnect');
+    this._enterBackoff('reconnect', 0);
+    return this;
+  }
+
+  /**
+   * Subscribes to topics and patterns. Resolves with the topics once the gateway answered `subscribed` (on this
+   * link or, when there is none, after the next welcome); rejects with the gateway's error code.
+   * `options.since` = {topic: {epoch, offset}} recovers what came after a position the app kept (exact topics).
+   */
+  subscribe(topics, options = {}) {
+    return this._change('subscribe', topics, (list) => {
+      const since = {};
+      for (const [topic, position] of Object.entries(options.since || {})) {
+        if (list.includes(topic) && isExactTopic(topic) && position && typeof position.epoch === 'string') {
+          since[topic] = { epoch: position.epoch, offset: Number(position.offset) };
+          // delivery continues after the app's position: older replays count as duplicates
+          this._positions.set(topic, since[topic]);
+        }
+      }
+      const added = list.filter((t) => !this._subs.has(t));
+      list.forEach((t) => this._subs.add(t));
+      return { added, since };
+    });
+  }
+
+  unsubscribe(topics) {
+    return this._change('unsubscribe', topics, (list) => {
+      list.forEach((t) => this._subs.delete(t));
+      this._forgetUncoveredPositions();
+      return { added: [] };
+    });
+  }
+
+  /** Stops delivery of matching messages to this session; subscriptions stay. */
+  ignore(topics) {
+    return this._change('ignore', topics, (list) => {
+      const added = list.filter((t) => !this._ignores.has(t));
+      list.forEach((t) => this._ignores.add(t));
+      return { added };
+    });
+  }
+
+  /** Cancels an ignore: live delivery resumes (nothing ignored is replayed). */
+  unignore(topics) {
+    return this._change('unignore', topics, (list) => {
+      list.forEach((t) => this._ignores.delete(t));
+      // what was ignored is not replayed: the next offset of these topics may jump, and that is no loss to report
+      for (const [topic, position] of this._positions) {
+        if (list.some((pattern) => topicMatches(pattern, topic))) position.jump = true;
+      }
+      return { added: [] };
+    });
+  }
+
+  /**
+   * Sends an event to the cluster. Resolves on `ack`; rejects on `error` with the gateway's code (a node's own
+   * code for a nack). Without a link the send waits, in order, in a bounded queue; past `sendQueueCapacity` or
+   * `sendTimeout` it rejects with `upstream_unavailable` (if it had been written, its outcome is unknown).
+   */
+  send(event, data, options = {}) {
+    if (typeof event !== 'string' || event.length === 0) {
+      return Promise.reject(new GatewayError('bad_request', 'event must be a non-empty string'));
+    }
+    if (this.state === State.CLOSED) return Promise.reject(new GatewayError('closed', 'the client is closed'));
+    const id = `c-${this._nextId++}`;
+    const line = JSON.stringify({ type: 'send', id, event, data: data === undefined ? null : data });
+    if (this._tooBig(line)) {
+      return Promise.reject(new GatewayError('message_too_big', `send of ${event} exceeds ${this._o.maxFrameSize} bytes`));
+    }
+    const queued = [...this._sends.values()].filter((s) => !s.written).length;
+    if (this.state !== State.CONNECTED && queued >= this._o.sendQueueCapacity) {
+      return Promise.reject(new GatewayError('upstream_unavailable', 'send queue full while disconnected', { id }));
+    }
+    return new Promise((resolve, reject) => {
+      const record = { id, line, resolve, reject, written: false, resent: false, timer: null };
+      record.timer = this._o.setTimeout(() => {
+        this._sends.delete(id);
+        reject(new GatewayError('upstream_unavailable', record.written
+          ? 'no answer in time: the outcome is unknown' : 'no connection to the gateway in time', { id }));
+      }, options.timeout ?? this._o.sendTimeout);
+      this._sends.set(id, record);
+      if (this.state === State.CONNECTED) this._writeSend(record);
+      else this._wakeUp();
+    });
+  }
+
+  /** Adds a listener for 'message' | 'gap' | 'direct' | 'state' | 'error' | 'welcome'; returns a remover. */
+  on(type, listener) {
+    if (!this._listeners.has(type)) this._listeners.set(type, new Set());
+    this._listeners.get(type).add(listener);
+    return () => this.off(type, listener);
+  }
+
+  off(type, listener) {
+    this._listeners.get(type)?.delete(listener);
+  }
+
+  /** The last (epoch, offset) seen per topic, to persist and pass back as subscribe(..., {since}). */
+  positions() {
+    return Object.fromEntries([...this._positions].map(([t, p]) => [t, { epoch: p.epoch, offset: p.offset }]));
+  }
+
+  /** The subscriptions and ignores the client maintains across links. */
+  get subscriptions() { return [...this._subs]; }
+
+  get ignores() { return [...this._ignores]; }
+
+  /** The ping interval in use (ms): welcome.heartbeat once connected. */
+  get heartbeat() { return this._heartbeat; }
+
+  // ---- state machine: every transition goes through _enter --------------------------------------------------
+
+  _enter(state, detail = {}) {
+    const previous = this.state;
+    this._clearStateTimer();
+    this._epoch++;
+    this.state = state;
+    this._emit('state', { state, previous, ...detail });
+  }
+
+  _clearStateTimer() {
+    if (this._stateTimer !== null) this._o.clearTimeout(this._stateTimer);
+    this._stateTimer = null;
+  }
+
+  /** probing → (fresh token) → health probe → connecting; any failure → backoff. */
+  async _attemptConnect(reason) {
+    this._enter(State.PROBING, { reason, attempt: this._attempt });
+    const epoch = this._epoch;
+    if (this._needToken) {
+      try {
+        this._token = await this._o.getToken();
+        this._needToken = false;
+      } catch (e) {
+        if (epoch !== this._epoch) return;
+        this._emit('error', { code: 'token_refresh_failed', message: String(e && e.message || e) });
+        return this._enterBackoff('token_refresh_failed');
+      }
+      if (epoch !== this._epoch) return;
+    }
+    const probe = await this._probe();
+    if (epoch !== this._epoch) return; // close() or another transition happened meanwhile
+    if (!probe.ok) return this._enterBackoff('probe_failed', undefined, { status: probe.status });
+    this._open();
+  }
+
+  async _probe() {
+    if (!this._o.probe || !this._fetch) return { ok: true };
+    const abort = typeof AbortController === 'function' ? new AbortController() : null;
+    const timer = this._o.setTimeout(() => abort && abort.abort(), this._o.probeTimeout);
+    try {
+      const response = await this._fetch(this._healthUrl, { cache: 'no-store', signal: abort && abort.signal });
+      return { ok: response.status === 200, status: response.status };
+    } catch (e) {
+      return { ok: false, status: 0 };
+    } finally {
+      this._o.clearTimeout(timer);
+    }
+  }
+
+  _open() {
+    this._enter(State.CONNECTING, { attempt: this._attempt });
+    this._welcomed = false;
+    let ws;
+    try {
+      ws = new this._WebSocket(this._socketUrl(), this._o.protocols);
+    } catch (e) {
+      return this._enterBackoff('connect_failed');
+    }
+    ws.binaryType = 'arraybuffer';
+    this._ws = ws;
+    // Handlers check they belong to the current link: an abandoned socket may still fire late events.
+    ws.onmessage = (ev) => { if (ws === this._ws) this._onFrame(ev.data); };
+    ws.onclose = (ev) => { if (ws === this._ws) this._onClose(ev.code || 1006, ev.reason || ''); };
+    ws.onerror = () => {}; // a close event always follows, with the code that matters
+    this._stateTimer = this._o.setTimeout(() => this._linkDead('connect_timeout'), this._o.connectTimeout);
+  }
+
+  _socketUrl() {
+    const url = new URL(this._url);
+    if (this._resume) url.searchParams.set('resume', this._resume);
+    if (this._token) url.searchParams.set(this._o.tokenParam, this._token);
+    return url.toString();
+  }
+
+  /** The wait before the next attempt: full jitter over a ceiling that doubles per consecutive failure. */
+  _enterBackoff(reason, delay, detail = {}) {
+    if (!this._started) return;
+    const wait = delay ?? backoffDelay(this._attempt, this._o.backoff, this._o.random);
+    this._attempt++;
+    this._enter(State.BACKOFF, { reason, delay: wait, attempt: this._attempt, ...detail });
+    this._stateTimer = this._o.setTimeout(() => this._attemptConnect(reason), wait);
+  }
+
+  /** Without a link and nothing pending, a 1001-closed client rests in idle until the app needs it again. */
+  _wakeUp() {
+    if (this._started && this.state === State.IDLE) this._attemptConnect('wake_up');
+  }
+
+  _onClose(code, reason) {
+    const wasConnected = this._welcomed;
+    this._detachLink();
+    const action = closeAction(code);
+    if (action === 'stop' || action === 'report') {
+      return this._stop(code, reason, action === 'report');
+    }
+    if (action === 'token') {
+      if (typeof this._o.getToken !== 'function') return this._stop(code, reason, true);
+      this._needToken = true;
+    }
+    if (action === 'idle' && this._subs.size === 0 && this._ignores.size === 0 && this._sends.size === 0
+        && this._waiting.length === 0) {
+      this._enter(State.IDLE, { reason: 'going_away', code });
+      return;
+    }
+    if (!wasConnected && code === 1006) {
+      this._enterBackoff('connect_failed', undefined, { code, closeReason: reason });
+    } else {
+      this._enterBackoff('link_closed', undefined, { code, closeReason: reason });
+    }
+  }
+
+  /** A link that went silent (or never welcomed us): give up on it without waiting for a close handshake. */
+  _linkDead(reason) {
+    this._abandonLink(reason);
+    this._enterBackoff(reason, undefined, { code: 1006 });
+  }
+
+  _abandonLink(reason) {
+    const ws = this._ws;
+    this._detachLink();
+    if (ws) {
+      try { ws.close(CLIENT_TIMEOUT_CLOSE, reason); } catch (e) { /* already closing */ }
+    }
+  }
+
+  /** Forgets the current socket: timers stop, unanswered requests wait for the next link's sync. */
+  _detachLink() {
+    this._ws = null;
+    this._welcomed = false;
+    this._clearStateTimer();
+    this._clearHeartbeat();
+    this._outbox = [];
+    this._waiting.push(...this._requests.values());
+    this._requests.clear();
+  }
+
+  _stop(code, reason, report) {
+    const ws = this._ws;
+    this._detachLink();
+    if (ws) {
+      try { ws.close(code === 1000 ? 1000 : CLIENT_TIMEOUT_CLOSE, reason); } catch (e) { /* closing */ }
+    }
+    this._started = false;
+    this._resume = null;
+    if (report) {
+      this._emit('error', { code: REPORTED_CLOSE[code] || 'closed', closeCode: code, message: reason });
+    }
+    this._enter(State.CLOSED, { code, reason: reason || undefined });
+    const failure = () => new GatewayError('closed', `the client stopped (close code ${code})`, { closeCode: code });
+    for (const record of this._sends.values()) {
+      this._o.clearTimeout(record.timer);
+      record.reject(failure());
+    }
+    this._sends.clear();
+    this._requests.clear();
+    this._waiting.splice(0).forEach((w) => w.reject(failure()));
+  }
+
+  // ---- heartbeat -----------------------------------------------------------------------------------------
+
+  /** Every write re-arms it: a ping goes out only when the client has been quiet for a heartbeat. */
+  _armPing() {
+    if (this._pingTimer !== null) this._o.clearTimeout(this._pingTimer);
+    this._pingTimer = this._o.setTimeout(() => {
+      this._pingTimer = null;
+      this._write('{"type":"ping"}');
+    }, this._heartbeat);
+  }
+
+  /** Every frame re-arms it: silence for heartbeat + heartbeatTimeout means the link is dead (half-open TCP). */
+  _armDeadline() {
+    if (this._deadTimer !== null) this._o.clearTimeout(this._deadTimer);
+    this._deadTimer = this._o.setTimeout(() => {
+      this._deadTimer = null;
+      this._linkDead('heartbeat_timeout');
+    }, this._heartbeat + this._o.heartbeatTimeout);
+  }
+
+  _clearHeartbeat() {
+    if (this._pingTimer !== null) this._o.clearTimeout(this._pingTimer);
+    if (this._deadTimer !== null) this._o.clearTimeout(this._deadTimer);
+    this._pingTimer = null;
+    this._deadTimer = null;
+  }
+
+  // ---- inbound -------------------------------------------------------------------------------------------
+
+  _onFrame(data) {
+    if (this._welcomed) this._armDeadline();
+    if (typeof data !== 'string') {
+      const message = decodeBinaryMessage(data);
+      if (message) this._deliver(message);
+      return;
+    }
+    // one frame may carry several messages, one per line (PROTOCOL.md section 0)
+    for (const line of data.split('\n')) {
+      if (line.length === 0) continue;
+      let m;
+      try {
+        m = JSON.parse(line);
+      } catch (e) {
+        this._emit('error', { code: 'bad_frame', message: 'unparseable line from the gateway' });
+        continue;
+      }
+      this._handle(m);
+      if (this._ws === null) return; // the link was dropped while handling (a listener called close())
+    }
+  }
+
+  _handle(m) {
+    switch (m.type) {
+      case 'welcome': return this._onWelcome(m);
+      case 'message': return this._deliver(m);
+      case 'gap': return this._onGap(m);
+      case 'direct': return this._emit('direct', { event: m.event, data: m.data });
+      case 'ack': return this._onAck(m.id);
+      case 'error': return this._onError(m);
+      case 'subscribed':
+      case 'unsubscribed':
+      case 'ignored':
+      case 'unignored': return this._onReply(m);
+      default: return undefined; // pong, and types a newer gateway may add
+    }
+  }
+
+  /** At most once and in offset order per topic: anything at or below the last offset of the same epoch is dropped. */
+  _deliver(m) {
+    const last = this._positions.get(m.topic);
+    if (last && last.epoch === m.epoch && m.offset <= last.offset) {
+      this.stats.duplicates++;
+      return;
+    }
+    if (last && last.epoch === m.epoch && m.offset > last.offset + 1 && !last.jump && this._expectsEvery(m.topic)) {
+      // Offsets skipped without a gap: the gateway resumes from the last offset it wrote, and what a dying link
+      // swallowed after that is lost. Older messages can no longer be delivered in order, so the app is told.
+      this.stats.gaps++;
+      this._emit('gap', { topic: m.topic, epoch: m.epoch, from: last.offset + 1, to: m.offset - 1, reset: false,
+        detectedBy: 'client' });
+    }
+    this._positions.set(m.topic, { epoch: m.epoch, offset: m.offset });
+    this.stats.messages++;
+    this._emit('message', { topic: m.topic, epoch: m.epoch, offset: m.offset, data: m.data, binary: !!m.binary });
+  }
+
+  /**
+   * Whether every offset of a topic should reach this session: it is subscribed by name (patterns resume live, so
+   * they may skip) and not held back by one of its ignores.
+   */
+  _expectsEvery(topic) {
+    if (!this._subs.has(topic)) return false;
+    for (const pattern of this._ignores) if (topicMatches(pattern, topic)) return false;
+    return true;
+  }
+
+  _onGap(m) {
+    this.stats.gaps++;
+    if (m.reset) {
+      // history restarted: the old position means nothing; the next message of the new epoch sets one
+      this._positions.delete(m.topic);
+    } else if (typeof m.to === 'number') {
+      const last = this._positions.get(m.topic);
+      if (!last || last.epoch !== m.epoch || last.offset < m.to) {
+        this._positions.set(m.topic, { epoch: m.epoch, offset: m.to }); // never ask for a lost range again
+      }
+    }
+    this._emit('gap', { topic: m.topic, epoch: m.epoch, from: m.from, to: m.to, reset: !!m.reset, detectedBy: 'gateway' });
+  }
+
+  _onWelcome(w) {
+    const resumed = this.session !== null && w.session === this.session;
+    const newSession = w.restored == null;
+    this.session = w.session;
+    this._resume = w.resume || null;
+    this._heartbeat = w.heartbeat > 0 ? w.heartbeat : this._heartbeat;
+    this._welcomed = true;
+    if (this._everConnected) this.stats.reconnects++;
+    if (resumed) this.stats.resumed++;
+    this._everConnected = true;
+    this._enter(State.CONNECTED, { session: w.session, resumed });
+    this._armDeadline();
+    this._armPing();
+    // a link that stays up a while proves the path healthy: later failures start from a short delay again
+    this._stateTimer = this._o.setTimeout(() => { this._attempt = 0; }, this._o.backoff.stableAfter);
+    this._emit('welcome', { session: w.session, resumed, restored: w.restored ?? null });
+    this._sync(w.restored || { subscriptions: [], ignores: [] });
+    this._resendAndFlushSends(newSession);
+  }
+
+  /**
+   * Brings the session to what the app wants. A resume on the same gateway restores subscriptions (and their
+   * recovery) itself; otherwise, exact topics are subscribed again with `since` from the last delivered offsets,
+   * which recovers what came meanwhile or yields a `gap`.
+   */
+  _sync(restored) {
+    const hadSubs = new Set(restored.subscriptions || []);
+    const hadIgnores = new Set(restored.ignores || []);
+    const plan = {
+      unsubscribe: [...hadSubs].filter((t) => !this._subs.has(t)),
+      subscribe: [...this._subs].filter((t) => !hadSubs.has(t)),
+      unignore: [...hadIgnores].filter((t) => !this._ignores.has(t)),
+      ignore: [...this._ignores].filter((t) => !hadIgnores.has(t)),
+    };
+    const sent = {};
+    for (const [kind, topics] of Object.entries(plan)) {
+      if (topics.length === 0) continue;
+      let since;
+      if (kind === 'subscribe') {
+        since = {};
+        for (const topic of topics) {
+          const position = this._positions.get(topic);
+          if (position && isExactTopic(topic)) since[topic] = { epoch: position.epoch, offset: position.offset };
+        }
+      }
+      sent[kind] = this._request(kind, topics, since);
+      sent[kind].catch((e) => {
+        // a subscription the gateway refuses now would be refused on every link: the app hears it once
+        if (kind === 'subscribe') topics.forEach((t) => this._subs.delete(t));
+        if (kind === 'ignore') topics.forEach((t) => this._ignores.delete(t));
+        this._emit('error', { code: e.code, message: e.message, id: e.id, topics });
+      });
+    }
+    // requests made while there was no link settle with the sync request of their kind
+    for (const waiter of this._waiting.splice(0)) {
+      const request = sent[waiter.kind];
+      if (request && waiter.topics.some((t) => plan[waiter.kind].includes(t))) {
+        request.then(() => waiter.resolve(waiter.topics), waiter.reject);
+      } else {
+        waiter.resolve(waiter.topics);
+      }
+    }
+  }
+
+  /**
+   * Sends written on a lost link: after a resume they are written again with the same id (a gateway that still
+   * holds one answers `bad_request` duplicate, which is ignored; a node drops a repeated (session, id)). A new
+   * session cannot claim them, so their outcome is unknown. Then the queued sends go, in call order.
+   */
+  _resendAndFlushSends(newSession) {
+    for (const record of [...this._sends.values()]) {
+      if (record.written && newSession) {
+        this._sends.delete(record.id);
+        this._o.clearTimeout(record.timer);
+        record.reject(new GatewayError('upstream_unavailable', 'the link dropped before the ack and the session '
+          + 'was not resumed: the outcome is unknown', { id: record.id }));
+      } else {
+        record.resent = record.written;
+        this._writeSend(record);
+      }
+    }
+  }
+
+  _onAck(id) {
+    const record = this._sends.get(id);
+    if (!record) return; // a repeated ack after a resend
+    this._sends.delete(id);
+    this._o.clearTimeout(record.timer);
+    record.resolve({ id });
+  }
+
+  _onError(m) {
+    const record = m.id != null ? this._sends.get(m.id) : null;
+    if (record) {
+      if (record.resent && m.code === 'bad_request' && /duplicate/i.test(m.message || '')) return; // still in flight
+      this._sends.delete(m.id);
+      this._o.clearTimeout(record.timer);
+      record.reject(new GatewayError(m.code, m.message, { id: m.id }));
+      return;
+    }
+    const request = m.id != null ? this._requests.get(m.id) : null;
+    if (request) {
+      this._requests.delete(m.id);
+      request.reject(new GatewayError(m.code, m.message, { id: m.id, topics: request.topics }));
+      return;
+    }
+    this._emit('error', { code: m.code, message: m.message, id: m.id });
+  }
+
+  _onReply(m) {
+    const request = this._requests.get(m.id);
+    if (!request) return;
+    this._requests.delete(m.id);
+    request.resolve(request.topics);
+  }
+
+  // ---- outbound ------------------------------------------------------------------------------------------
+
+  /** A subscription-like change: recorded at once (links to come follow it), sent now if there is a link. */
+  _change(kind, topics, record) {
+    let list;
+    try {
+      list = toTopicList(topics);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (this.state === State.CLOSED) return Promise.reject(new GatewayError('closed', 'the client is closed'));
+    const { added, since } = record(list);
+    if (this.state !== State.CONNECTED) {
+      // the sync after the next welcome sends it (with `since` from the positions just recorded)
+      return new Promise((resolve, reject) => {
+        this._waiting.push({ kind, topics: list, resolve, reject });
+        this._wakeUp();
+      });
+    }
+    const request = this._request(kind, list, since);
+    if (kind === 'subscribe' || kind === 'ignore') {
+      // refused as a whole: what this call added is not kept, so the next link does not ask again
+      const set = kind === 'subscribe' ? this._subs : this._ignores;
+      request.catch(() => added.forEach((t) => set.delete(t)));
+    }
+    return request;
+  }
+
+  _request(kind, topics, since) {
+    const id = `r-${this._nextId++}`;
+    const frame = { type: kind, id, topics };
+    if (since && Object.keys(since).length > 0) frame.since = since;
+    const line = JSON.stringify(frame);
+    if (this._tooBig(line)) {
+      return Promise.reject(new GatewayError('message_too_big', `${kind} request exceeds ${this._o.maxFrameSize} bytes`));
+    }
+    return new Promise((resolve, reject) => {
+      this._requests.set(id, { kind, topics, resolve, reject });
+      this._write(line);
+    });
+  }
+
+  _writeSend(record) {
+    record.written = true;
+    this._write(record.line);
+  }
+
+  _tooBig(line) {
+    return byteLength(line) > this._o.maxFrameSize;
+  }
+
+  /** Lines written in one task leave as one frame (newline-separated), as the gateway batches its own. */
+  _write(line) {
+    this._outbox.push(line);
+    if (this._flushScheduled) return;
+    this._flushScheduled = true;
+    queueMicrotask(() => this._flush());
+  }
+
+  _flush() {
+    this._flushScheduled = false;
+    const ws = this._ws;
+    if (!ws || this._outbox.length === 0) return;
+    const lines = this._outbox;
+    this._outbox = [];
+    let frame = [];
+    let bytes = 0;
+    for (const line of lines) {
+      const size = byteLength(line);
+      if (frame.length > 0 && bytes + 1 + size > this._o.maxFrameSize) {
+        ws.send(frame.join('\n'));
+        frame = [];
+        bytes = 0;
+      }
+      bytes += (frame.length > 0 ? 1 : 0) + size;
+      frame.push(line);
+    }
+    ws.send(frame.join('\n'));
+    this._armPing();
+  }
+
+  _forgetUncoveredPositions() {
+    const subs = [...this._subs];
+    for (const topic of this._positions.keys()) {
+      if (!subs.some((s) => s === topic || topicMatches(s, topic))) this._positions.delete(topic);
+    }
+  }
+
+  _emit(type, event) {
+    const listeners = this._listeners.get(type);
+    if (!listeners) return;
+    for (const listener of [...listeners]) {
+      try {
+        listener(event);
+      } catch (e) {
+        // a failing listener must not break the client's own bookkeeping; surface it like an uncaught error
+        queueMicrotask(() => { throw e; });
+      }
+    }
+  }
+}
+
+function resolveSocketUrl(url) {
+  const base = typeof location !== 'undefined' ? location.href : undefined;
+  const resolved = new URL(url, base);
+  if (resolved.protocol === 'http:') resolved.protocol = 'ws:';
+  if (resolved.protocol === 'https:') resolved.protocol = 'wss:';
+  return resolved.toString();
+}
+
+function defaultHealthUrl(socketUrl) {
+  const url = new URL(socketUrl);
+  url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
+  url.pathname = `${url.pathname.replace(/\/$/, '')}/health`;
+  url.search = '';
+  return url.toString();
+}
+
+if (typeof globalThis !== 'undefined' && !globalThis.GatewayClient) {
+  globalThis.GatewayClient = GatewayClient;
+}

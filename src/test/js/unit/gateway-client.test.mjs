@@ -1,0 +1,466 @@
+// Unit tests of gateway-client.js in Node: a scripted socket, a manual clock and a fixed random, no browser.
+import { test, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+
+import {
+  GatewayClient, State, backoffDelay, closeAction, topicMatches, isValidPattern, isExactTopic, decodeBinaryMessage,
+} from '../../../main/resources/META-INF/resources/client/gateway-client.js';
+import { FakeSocket, ManualClock, fakeHealth, settle } from './fakes.mjs';
+
+let clock;
+let health;
+
+beforeEach(() => {
+  FakeSocket.reset();
+  clock = new ManualClock();
+  health = fakeHealth();
+});
+
+function newClient(options = {}) {
+  const client = new GatewayClient({
+    url: 'ws://gw.test/ws',
+    WebSocket: FakeSocket,
+    fetch: health.fetch,
+    random: () => 0.5,
+    setTimeout: clock.setTimeout,
+    clearTimeout: clock.clearTimeout,
+    ...options,
+  });
+  client.states = [];
+  client.events = { message: [], gap: [], direct: [], error: [], welcome: [] };
+  client.on('state', (e) => client.states.push(e));
+  for (const type of Object.keys(client.events)) client.on(type, (e) => client.events[type].push(e));
+  return client;
+}
+
+/** connect() through probe and welcome. */
+async function connected(client, welcome = {}) {
+  client.connect();
+  await settle();
+  const socket = FakeSocket.last();
+  socket.welcome(welcome);
+  await settle();
+  return socket;
+}
+
+// ---- pure helpers -------------------------------------------------------------------------------------------
+
+test('backoff is full jitter under a ceiling that doubles per attempt up to the cap', () => {
+  const policy = { initial: 1000, max: 30000, multiplier: 2 };
+  assert.equal(backoffDelay(0, policy, () => 0.5), 500);
+  assert.equal(backoffDelay(3, policy, () => 0.5), 4000);
+  assert.equal(backoffDelay(20, policy, () => 0.999999), 29999);
+  assert.equal(backoffDelay(5, policy, () => 0), 0);
+});
+
+test('close codes map to the README table', () => {
+  const table = {
+    1000: 'stop', 1001: 'idle', 1006: 'reconnect', 1008: 'report', 1009: 'report', 1011: 'reconnect',
+    1012: 'reconnect', 1013: 'reconnect', 4001: 'stop', 4002: 'reconnect', 4003: 'token', 4000: 'stop', 4999: 'stop',
+  };
+  for (const [code, action] of Object.entries(table)) assert.equal(closeAction(Number(code)), action, `code ${code}`);
+});
+
+test('topic rules match the gateway', () => {
+  assert.ok(topicMatches('news/*', 'news/a'));
+  assert.ok(!topicMatches('news/*', 'news/a/b'));
+  assert.ok(topicMatches('news/**', 'news/a/b'));
+  assert.ok(!topicMatches('news/**', 'news'));
+  assert.ok(isValidPattern('prices/*') && !isValidPattern('a/**/b') && !isValidPattern('a//b'));
+  assert.ok(isExactTopic('prices/EURUSD') && !isExactTopic('prices/*'));
+});
+
+test('binary topic messages decode as the protocol lays them out', () => {
+  const topic = Buffer.from('bin/t');
+  const epoch = Buffer.from('e1');
+  const frame = Buffer.concat([Buffer.from([1, 0, topic.length]), topic, Buffer.from([epoch.length]), epoch,
+    Buffer.from([0, 0, 0, 1, 0, 0, 0, 2]), Buffer.from([9, 8, 7])]);
+  const m = decodeBinaryMessage(frame.buffer.slice(frame.byteOffset, frame.byteOffset + frame.length));
+  assert.deepEqual({ ...m, data: [...m.data] }, { topic: 'bin/t', epoch: 'e1', offset: 2 ** 32 + 2, data: [9, 8, 7], binary: true });
+});
+
+// ---- connecting -----------------------------------------------------------------------------------------------
+
+test('probes /ws/health, connects offering gateway.v1, and reports each state', async () => {
+  const client = newClient();
+  const socket = await connected(client);
+  assert.deepEqual(health.calls, ['http://gw.test/ws/health']);
+  assert.equal(socket.url.toString(), 'ws://gw.test/ws');
+  assert.deepEqual(socket.protocols, ['gateway.v1']);
+  assert.deepEqual(client.states.map((s) => s.state), ['probing', 'connecting', 'connected']);
+  assert.equal(client.session, 's-1');
+});
+
+test('a failed probe backs off with full jitter, growing per failure, without opening a socket', async () => {
+  health.statuses.push(503, 'error', 503);
+  const client = newClient();
+  client.connect();
+  await settle();
+  assert.equal(FakeSocket.instances.length, 0);
+  const waits = () => client.states.filter((s) => s.state === 'backoff').map((s) => s.delay);
+  assert.deepEqual(waits(), [500]);
+  await clock.advance(500);
+  await clock.advance(1000);
+  assert.deepEqual(waits(), [500, 1000, 2000]);
+  await clock.advance(2000);
+  assert.equal(FakeSocket.instances.length, 1, 'the fourth probe answers 200');
+});
+
+test('the failure count resets after a connection stayed up for backoff.stableAfter', async () => {
+  health.statuses.push(503, 503);
+  const client = newClient({ backoff: { stableAfter: 5000 } });
+  client.connect();
+  await clock.advance(500 + 1000);
+  FakeSocket.last().welcome();
+  await clock.advance(5000);
+  FakeSocket.last().drop(1006);
+  await settle();
+  assert.equal(client.states.at(-1).state, 'backoff');
+  assert.equal(client.states.at(-1).delay, 500, 'back to the first ceiling');
+});
+
+test('an auth token and the resume token go in the query on reconnect', async () => {
+  const client = newClient({ token: 'jwt-1' });
+  const first = await connected(client, { resume: 'resume-A' });
+  assert.equal(first.url.searchParams.get('token'), 'jwt-1');
+  assert.equal(first.url.searchParams.get('resume'), null);
+  first.drop(1006);
+  await clock.advance(500);
+  const second = FakeSocket.last();
+  assert.notEqual(second, first);
+  assert.equal(second.url.searchParams.get('resume'), 'resume-A');
+  assert.equal(second.url.searchParams.get('token'), 'jwt-1');
+});
+
+// ---- close codes -----------------------------------------------------------------------------------------------
+
+for (const code of [1000, 4001, 4000, 4999]) {
+  test(`close ${code} stops for good`, async () => {
+    const client = newClient();
+    const socket = await connected(client);
+    const pending = client.send('chat.post', {});
+    socket.drop(code, 'bye');
+    await assert.rejects(pending, { code: 'closed' });
+    assert.equal(client.state, State.CLOSED);
+    assert.equal(client.events.error.length, 0);
+    await clock.advance(60000);
+    assert.equal(FakeSocket.instances.length, 1);
+  });
+}
+
+for (const [code, error] of [[1008, 'policy_violation'], [1009, 'message_too_big']]) {
+  test(`close ${code} stops and reports ${error}`, async () => {
+    const client = newClient();
+    const socket = await connected(client);
+    socket.drop(code, 'reason text');
+    assert.equal(client.state, State.CLOSED);
+    assert.deepEqual(client.events.error, [{ code: error, closeCode: code, message: 'reason text' }]);
+    await clock.advance(60000);
+    assert.equal(FakeSocket.instances.length, 1);
+  });
+}
+
+for (const code of [1006, 1011, 1012, 1013, 4002]) {
+  test(`close ${code} reconnects after a jittered backoff and resumes`, async () => {
+    const client = newClient();
+    const socket = await connected(client, { resume: 'R' });
+    socket.drop(code);
+    assert.equal(client.state, State.BACKOFF);
+    assert.equal(client.states.at(-1).code, code);
+    await clock.advance(499);
+    assert.equal(FakeSocket.instances.length, 1);
+    await clock.advance(1);
+    assert.equal(FakeSocket.last().url.searchParams.get('resume'), 'R');
+  });
+}
+
+test('close 4003 asks getToken for a fresh token, then reconnects with it', async () => {
+  const tokens = ['t1', 't2'];
+  const client = newClient({ getToken: async () => tokens.shift() });
+  const socket = await connected(client);
+  assert.equal(socket.url.searchParams.get('token'), 't1');
+  socket.drop(4003, 'token expired');
+  await clock.advance(500);
+  assert.equal(FakeSocket.last().url.searchParams.get('token'), 't2');
+});
+
+test('close 4003 without getToken stops and reports token_expired', async () => {
+  const client = newClient({ token: 'old' });
+  const socket = await connected(client);
+  socket.drop(4003, 'token expired');
+  assert.equal(client.state, State.CLOSED);
+  assert.equal(client.events.error[0].code, 'token_expired');
+});
+
+test('close 1001 rests in idle without subscriptions and reconnects on the next send', async () => {
+  const client = newClient();
+  const socket = await connected(client);
+  socket.drop(1001, 'idle');
+  await clock.advance(60000);
+  assert.equal(client.state, State.IDLE);
+  assert.equal(FakeSocket.instances.length, 1);
+  const sent = client.send('echo', { a: 1 });
+  await settle();
+  const next = FakeSocket.last();
+  assert.notEqual(next, socket);
+  next.welcome({ restored: { subscriptions: [], ignores: [] } });
+  await settle();
+  const [frame] = next.sentOfType('send');
+  next.receive({ type: 'ack', id: frame.id });
+  assert.deepEqual(await sent, { id: frame.id });
+});
+
+test('close 1001 with subscriptions reconnects at once', async () => {
+  const client = newClient();
+  client.subscribe('prices/*');
+  const socket = await connected(client);
+  socket.drop(1001, 'idle');
+  assert.equal(client.state, State.BACKOFF);
+  await clock.advance(500);
+  assert.equal(FakeSocket.instances.length, 2);
+});
+
+// ---- heartbeat ----------------------------------------------------------------------------------------------
+
+test('pings after welcome.heartbeat of quiet, and drops a link silent for heartbeat + heartbeatTimeout', async () => {
+  const client = newClient({ heartbeatTimeout: 1000 });
+  const socket = await connected(client, { heartbeat: 2000 });
+  await clock.advance(2000);
+  assert.equal(socket.sentOfType('ping').length, 1);
+  socket.receive({ type: 'pong' });
+  await clock.advance(2000);
+  assert.equal(socket.sentOfType('ping').length, 2);
+  await clock.advance(999);
+  assert.equal(client.state, State.CONNECTED, 'the pong 2000 ms ago keeps the link for 3000 ms');
+  await clock.advance(1);
+  assert.equal(client.state, State.BACKOFF);
+  assert.equal(client.states.at(-1).reason, 'heartbeat_timeout');
+  assert.deepEqual(socket.closedWith, { code: 3008, reason: 'heartbeat_timeout' }, 'resumable close code');
+});
+
+test('a link that never welcomes is given up after connectTimeout', async () => {
+  const client = newClient({ connectTimeout: 4000 });
+  client.connect();
+  await clock.advance(4000);
+  assert.equal(client.state, State.BACKOFF);
+  assert.equal(client.states.at(-1).reason, 'connect_timeout');
+});
+
+// ---- messages ------------------------------------------------------------------------------------------------
+
+test('splits frames on newlines, drops duplicates and older offsets, delivers each once in order', async () => {
+  const client = newClient();
+  const socket = await connected(client);
+  const m = (topic, offset, epoch = 'e1') => ({ type: 'message', topic, epoch, offset, data: { offset } });
+  socket.receive(m('a', 1), m('b', 7), m('a', 2));
+  socket.receive(m('a', 2), m('a', 1), m('a', 3), m('a', 1, 'e2'));
+  assert.deepEqual(client.events.message.map((e) => `${e.topic}:${e.epoch}:${e.offset}`),
+    ['a:e1:1', 'b:e1:7', 'a:e1:2', 'a:e1:3', 'a:e2:1']);
+  assert.equal(client.stats.duplicates, 2);
+  assert.deepEqual(client.positions(), { a: { epoch: 'e2', offset: 1 }, b: { epoch: 'e1', offset: 7 } });
+});
+
+test('gaps are surfaced and move the position past the lost range', async () => {
+  const client = newClient();
+  client.subscribe('t');
+  const socket = await connected(client);
+  socket.receive({ type: 'message', topic: 't', epoch: 'e1', offset: 4, data: null },
+    { type: 'gap', topic: 't', epoch: 'e1', from: 5, to: 9 });
+  assert.deepEqual(client.events.gap, [{ topic: 't', epoch: 'e1', from: 5, to: 9, reset: false, detectedBy: 'gateway' }]);
+  assert.deepEqual(client.positions().t, { epoch: 'e1', offset: 9 });
+  socket.receive({ type: 'gap', topic: 't', epoch: 'e2', reset: true });
+  assert.equal(client.positions().t, undefined);
+  assert.equal(client.events.gap[1].reset, true);
+});
+
+test('offsets skipped on a topic subscribed by name are reported as a client-detected gap', async () => {
+  const client = newClient();
+  client.subscribe(['t', 'p/*']);
+  const socket = await connected(client);
+  const m = (topic, offset) => ({ type: 'message', topic, epoch: 'e1', offset, data: null });
+  socket.receive(m('t', 1), m('t', 4), m('p/x', 1), m('p/x', 5));
+  assert.deepEqual(client.events.gap, [{ topic: 't', epoch: 'e1', from: 2, to: 3, reset: false, detectedBy: 'client' }],
+    'patterns resume live: their topics may skip');
+  client.ignore('t');
+  socket.receive(m('t', 6));
+  client.unignore('t');
+  socket.receive(m('t', 9), m('t', 11));
+  assert.deepEqual(client.events.gap.map((g) => `${g.from}-${g.to}`), ['2-3', '10-10'],
+    'no gap while ignored, nor for the jump after an unignore');
+});
+
+test('directs reach the app', async () => {
+  const client = newClient();
+  const socket = await connected(client);
+  socket.receive({ type: 'direct', event: 'echo', data: { hi: 1 } });
+  assert.deepEqual(client.events.direct, [{ event: 'echo', data: { hi: 1 } }]);
+});
+
+// ---- requests and resubscription -------------------------------------------------------------------------------
+
+test('subscribe resolves on subscribed and rejects on error, dropping what it added', async () => {
+  const client = newClient();
+  const socket = await connected(client);
+  const ok = client.subscribe(['prices/*', 'news/markets']);
+  await settle();
+  const [request] = socket.sentOfType('subscribe');
+  assert.deepEqual(request.topics, ['prices/*', 'news/markets']);
+  socket.receive({ type: 'subscribed', id: request.id, topics: request.topics });
+  assert.deepEqual(await ok, ['prices/*', 'news/markets']);
+  const refused = client.subscribe('secret/x');
+  await settle();
+  const second = socket.sentOfType('subscribe')[1];
+  socket.receive({ type: 'error', id: second.id, code: 'not_allowed', message: 'no' });
+  await assert.rejects(refused, { code: 'not_allowed' });
+  assert.deepEqual(client.subscriptions, ['prices/*', 'news/markets']);
+  await assert.rejects(client.subscribe('bad//topic'), { code: 'invalid_topic' });
+});
+
+test('subscribe with an app-kept since sends it and dedupes against it', async () => {
+  const client = newClient();
+  const socket = await connected(client);
+  client.subscribe('prices/EURUSD', { since: { 'prices/EURUSD': { epoch: 'e1', offset: 41 } } });
+  await settle();
+  assert.deepEqual(socket.sentOfType('subscribe')[0].since, { 'prices/EURUSD': { epoch: 'e1', offset: 41 } });
+  socket.receive({ type: 'message', topic: 'prices/EURUSD', epoch: 'e1', offset: 41, data: 1 });
+  assert.equal(client.events.message.length, 0);
+});
+
+test('after a reconnect to a new session, exact topics are subscribed again with since and ignores restored', async () => {
+  const client = newClient();
+  client.subscribe(['prices/EURUSD', 'news/*']);
+  client.ignore('news/sports');
+  const first = await connected(client);
+  assert.deepEqual(first.sentOfType('subscribe')[0].topics, ['prices/EURUSD', 'news/*']);
+  assert.equal(first.sentOfType('subscribe')[0].since, undefined, 'nothing seen yet');
+  first.receive({ type: 'message', topic: 'prices/EURUSD', epoch: 'e1', offset: 41, data: 1 },
+    { type: 'message', topic: 'news/markets', epoch: 'e9', offset: 3, data: 1 });
+  first.drop(1006);
+  await clock.advance(500);
+  const second = FakeSocket.last();
+  second.welcome({ session: 's-2', restored: null });
+  await settle();
+  const [resubscribe] = second.sentOfType('subscribe');
+  assert.deepEqual(resubscribe.topics, ['prices/EURUSD', 'news/*']);
+  assert.deepEqual(resubscribe.since, { 'prices/EURUSD': { epoch: 'e1', offset: 41 } }, 'exact topics only');
+  assert.deepEqual(second.sentOfType('ignore')[0].topics, ['news/sports']);
+  assert.equal(second.frames.length, 1, 'the sync leaves as one frame');
+});
+
+test('a resume whose welcome restored the subscriptions sends nothing again', async () => {
+  const client = newClient();
+  client.subscribe(['prices/EURUSD']);
+  const first = await connected(client);
+  first.drop(1012, 'service restart');
+  await clock.advance(500);
+  const second = FakeSocket.last();
+  second.welcome({ restored: { subscriptions: ['prices/EURUSD'], ignores: [] } });
+  await settle();
+  assert.equal(second.frames.length, 0);
+  assert.equal(client.events.welcome.at(-1).resumed, true);
+  assert.equal(client.stats.resumed, 1);
+});
+
+test('requests made while disconnected settle after the next welcome', async () => {
+  const client = newClient();
+  const first = await connected(client);
+  first.drop(1006);
+  const pending = client.subscribe('clock/utc');
+  await clock.advance(500);
+  const second = FakeSocket.last();
+  second.welcome({ restored: { subscriptions: [], ignores: [] } });
+  await settle();
+  const [request] = second.sentOfType('subscribe');
+  second.receive({ type: 'subscribed', id: request.id, topics: request.topics });
+  assert.deepEqual(await pending, ['clock/utc']);
+});
+
+// ---- sends ----------------------------------------------------------------------------------------------------
+
+test('send resolves on ack and rejects with the error code', async () => {
+  const client = newClient();
+  const socket = await connected(client);
+  const ok = client.send('chat.post', { text: 'hi' });
+  const bad = client.send('chat.post', { text: 'no' });
+  await settle();
+  const [a, b] = socket.sentOfType('send');
+  assert.deepEqual({ event: a.event, data: a.data }, { event: 'chat.post', data: { text: 'hi' } });
+  assert.equal(socket.frames.length, 1, 'two sends in one task leave as one frame');
+  socket.receive({ type: 'ack', id: a.id }, { type: 'error', id: b.id, code: 'forbidden_word', message: 'no' });
+  assert.deepEqual(await ok, { id: a.id });
+  await assert.rejects(bad, { code: 'forbidden_word', id: b.id });
+});
+
+test('sends without a link wait in order, bounded, and are flushed after the welcome', async () => {
+  const client = newClient({ sendQueueCapacity: 2 });
+  const first = await connected(client);
+  first.drop(1006);
+  const one = client.send('e', 1);
+  const two = client.send('e', 2);
+  await assert.rejects(client.send('e', 3), { code: 'upstream_unavailable' });
+  await clock.advance(500);
+  const second = FakeSocket.last();
+  second.welcome({ restored: { subscriptions: [], ignores: [] } });
+  await settle();
+  const frames = second.sentOfType('send');
+  assert.deepEqual(frames.map((f) => f.data), [1, 2]);
+  second.receive(...frames.map((f) => ({ type: 'ack', id: f.id })));
+  await Promise.all([one, two]);
+});
+
+test('a queued send rejects with upstream_unavailable when no link comes in time', async () => {
+  health.statuses.push(...Array(20).fill(503));
+  const client = newClient({ sendTimeout: 3000 });
+  client.connect();
+  const rejected = assert.rejects(client.send('e', 1),
+    { code: 'upstream_unavailable', message: 'no connection to the gateway in time' });
+  await clock.advance(3000);
+  await rejected;
+});
+
+test('a send in flight is written again with its id after a resume; a duplicate in-flight error is not its end', async () => {
+  const client = newClient();
+  const first = await connected(client);
+  const pending = client.send('chat.post', { text: 'x' });
+  await settle();
+  const [original] = first.sentOfType('send');
+  first.drop(1006);
+  await clock.advance(500);
+  const second = FakeSocket.last();
+  second.welcome({ restored: { subscriptions: [], ignores: [] } });
+  await settle();
+  const [again] = second.sentOfType('send');
+  assert.equal(again.id, original.id);
+  second.receive({ type: 'error', id: again.id, code: 'bad_request', message: 'duplicate id: a request with this id is still in flight' });
+  second.receive({ type: 'ack', id: again.id });
+  assert.deepEqual(await pending, { id: original.id });
+});
+
+test('a send in flight when the session was lost rejects: its outcome is unknown', async () => {
+  const client = newClient();
+  const first = await connected(client);
+  const rejected = assert.rejects(client.send('chat.post', { text: 'x' }), { code: 'upstream_unavailable' });
+  await settle();
+  first.drop(1006);
+  await clock.advance(500);
+  FakeSocket.last().welcome({ session: 's-new', restored: null });
+  await rejected;
+  assert.equal(FakeSocket.last().sentOfType('send').length, 0);
+});
+
+test('a send larger than maxFrameSize is refused locally instead of earning a 1009', async () => {
+  const client = newClient({ maxFrameSize: 100 });
+  await connected(client);
+  await assert.rejects(client.send('e', 'x'.repeat(200)), { code: 'message_too_big' });
+  assert.equal(client.state, State.CONNECTED);
+});
+
+test('close() closes with 1000 and rejects what is pending', async () => {
+  const client = newClient();
+  const socket = await connected(client);
+  const pending = client.send('e', 1);
+  client.close();
+  assert.deepEqual(socket.closedWith, { code: 1000, reason: 'closed by the client' });
+  await assert.rejects(pending, { code: 'closed' });
+  assert.equal(client.state, State.CLOSED);
+});
