@@ -1,5 +1,7 @@
 package io.edgegw.upstream;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.BiPredicate;
 import java.util.function.DoubleSupplier;
 import java.util.function.LongSupplier;
@@ -15,6 +17,7 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.http.WebSocketFrame;
 
 /**
  * One upstream connection's life, as an explicit state machine:
@@ -51,6 +54,8 @@ import io.vertx.core.http.WebSocketConnectOptions;
 public final class UpstreamConnection {
 
     private static final Logger LOG = Logger.getLogger(UpstreamConnection.class);
+    /** Characters per frame to a node: at most 48 KiB of UTF-8, under the common 64 KiB frame limit. */
+    static final int MAX_MESSAGE_CHARS = 16 * 1024;
 
     /** What the connection does when its node closes the link. */
     public enum CloseReaction {
@@ -95,7 +100,7 @@ public final class UpstreamConnection {
     private long connectedAtMs;
     private long previousDelayMs;
     private WebSocket socket;
-    private final StringBuilder outbound = new StringBuilder();
+    private final List<String> outbound = new ArrayList<>();
     private boolean flushScheduled;
 
     /**
@@ -193,15 +198,15 @@ public final class UpstreamConnection {
         enter(UpstreamState.CLOSED, "shutdown");
     }
 
-    /** Queues one line for the node; lines written in one loop task leave as one frame. */
+    /**
+     * Queues one line for the node; lines written in one loop task leave together, joined by newlines into
+     * messages of at most {@value #MAX_MESSAGE_CHARS} characters each.
+     */
     void write(String line) {
         if (state != UpstreamState.CONNECTED && state != UpstreamState.CONNECTING) {
             throw new IllegalStateException("write on " + state + " connection " + name);
         }
-        if (!outbound.isEmpty()) {
-            outbound.append('\n');
-        }
-        outbound.append(line);
+        outbound.add(line);
         if (!flushScheduled) {
             flushScheduled = true;
             context.runOnContext(ignored -> flush());
@@ -213,10 +218,45 @@ public final class UpstreamConnection {
         if (outbound.isEmpty()) {
             return;
         }
-        String frame = outbound.toString();
-        outbound.setLength(0);
-        if (socket != null && !socket.isClosed()) {
-            socket.writeTextMessage(frame);
+        if (socket == null || socket.isClosed()) {
+            outbound.clear();
+            return;
+        }
+        StringBuilder message = new StringBuilder();
+        for (String line : outbound) {
+            if (!message.isEmpty() && message.length() + 1 + line.length() > MAX_MESSAGE_CHARS) {
+                writeMessage(message.toString());
+                message.setLength(0);
+            }
+            if (!message.isEmpty()) {
+                message.append('\n');
+            }
+            message.append(line);
+        }
+        outbound.clear();
+        writeMessage(message.toString());
+    }
+
+    /**
+     * Writes one text message in frames of at most {@value #MAX_MESSAGE_CHARS} characters: nodes commonly refuse
+     * larger frames (Vert.x's default limit is 64 KiB), and a move can put thousands of lines in one flush.
+     */
+    private void writeMessage(String text) {
+        if (text.length() <= MAX_MESSAGE_CHARS) {
+            socket.writeTextMessage(text);
+            return;
+        }
+        int start = 0;
+        while (start < text.length()) {
+            int end = Math.min(text.length(), start + MAX_MESSAGE_CHARS);
+            if (end < text.length() && Character.isHighSurrogate(text.charAt(end - 1))) {
+                end--; // never split a surrogate pair
+            }
+            String part = text.substring(start, end);
+            boolean last = end == text.length();
+            socket.writeFrame(start == 0 ? WebSocketFrame.textFrame(part, last)
+                    : WebSocketFrame.continuationFrame(Buffer.buffer(part), last));
+            start = end;
         }
     }
 
@@ -254,11 +294,11 @@ public final class UpstreamConnection {
         enter(UpstreamState.CONNECTING, "probe succeeded");
         long attemptGeneration = ++generation;
         NodeRing.Node target = node;
+        // to the address itself (Vert.x 4.5's WebSocket client ignores RequestOptions.server), under the name:
+        // the node sees the configured host, and NodeTrust verifies the certificate against it
         WebSocketConnectOptions options = new WebSocketConnectOptions();
-        options.setHost(target.host()).setPort(target.port()).setSsl(target.secure()).setURI(target.requestUri());
-        if (target.server() != null) {
-            options.setServer(target.server());
-        }
+        options.setHost(target.connectHost()).setPort(target.port()).setSsl(target.secure())
+                .setURI(target.requestUri()).putHeader("Host", target.hostHeader());
         options.setConnectTimeout(settings.connectTimeoutMs());
         stateTimer = setTimer(settings.connectTimeoutMs(), () -> onCurrent(attemptGeneration, () -> {
             stateTimer = -1;
@@ -387,11 +427,7 @@ public final class UpstreamConnection {
 
     /** A failed attempt (probe, connect, handshake): back off, then the next node. */
     private void fail(String code, String why) {
-        if (state == UpstreamState.CONNECTING && socket != null) {
-            closeSocket(code.equals("protocol_error") ? 1002 : 1001, why);
-        } else {
-            closeSocket(1001, why);
-        }
+        closeSocket("protocol_error".equals(code) ? 1002 : 1001, why);
         listener.failure(this, node, code);
         backoff(why, false);
     }
@@ -414,7 +450,7 @@ public final class UpstreamConnection {
             return;
         }
         cancelTimers();
-        outbound.setLength(0); // lines for the old socket: what they carried is written again after the move
+        outbound.clear(); // lines for the old socket: what they carried is written again after the move
         long delay = atOnce ? (long) (settings.random().getAsDouble() * (settings.goingAwayJitterMs() + 1))
                 : settings.backoff().delayMillis(attempt, settings.random(), previousDelayMs);
         if (!atOnce) {
@@ -422,8 +458,11 @@ public final class UpstreamConnection {
         }
         lastDelayMs = delay;
         attempt++;
+        int origin = settings.startPosition() + index;
+        int size = settings.ring().size();
+        int previousPosition = ringPosition;
         ringPosition = nextPosition();
-        if (Math.floorMod(ringPosition - settings.startPosition() - index, settings.ring().size()) == 0) {
+        if (Math.floorDiv(ringPosition - origin, size) > Math.floorDiv(previousPosition - origin, size)) {
             settings.ring().refresh(vertx); // a pass round the list is over: look the names up again
         }
         enter(UpstreamState.BACKOFF, why + "; next node " + settings.ring().get(ringPosition).label() + " in "

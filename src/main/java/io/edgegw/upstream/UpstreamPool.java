@@ -24,9 +24,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.WebSocketClient;
-import io.vertx.core.http.WebSocketClientOptions;
 
 /**
  * The upstream side: a small pool of {@link UpstreamConnection}s multiplexing every browser session, and the
@@ -81,7 +79,9 @@ public class UpstreamPool implements ConnectionListener {
                 upstream.backoff().stableAfter().toMillis(), upstream.goingAwayJitter().toMillis(),
                 upstream.connectTimeout().toMillis(), upstream.heartbeat().interval().toMillis(),
                 upstream.heartbeat().timeout().toMillis(), System::currentTimeMillis,
-                () -> ThreadLocalRandom.current().nextDouble());
+                () -> ThreadLocalRandom.current().nextDouble(),
+                ThreadLocalRandom.current().nextInt(1 << 16), // gateways start spread over the nodes too
+                this::takenBySibling);
         UpstreamTopics.Settings topicSettings = new UpstreamTopics.Settings(
                 config.fanout().unsubGrace().toMillis(), config.fanout().history().size(),
                 config.fanout().history().maxAge().toMillis(), upstream.connectTimeout().toMillis());
@@ -90,9 +90,10 @@ public class UpstreamPool implements ConnectionListener {
         context = vertx.getOrCreateContext();
         globalIgnore.onChange(list -> context.runOnContext(v -> topics.ignoreChanged(list)));
         context.runOnContext(v -> {
-            probeClient = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false));
-            socketClient = vertx.createWebSocketClient(new WebSocketClientOptions()
-                    .setMaxFrameSize(1 << 20).setMaxMessageSize(16 << 20).setClosingTimeout(1));
+            UpstreamClients clients = UpstreamClients.create(vertx, upstream.tls().caFile(),
+                    upstream.tls().trustAll(), ring);
+            probeClient = clients.probes();
+            socketClient = clients.sockets();
             List<UpstreamConnection> created = new ArrayList<>();
             for (int i = 0; i < upstream.connections(); i++) {
                 String name = gatewayId + "/" + i;
@@ -105,8 +106,9 @@ public class UpstreamPool implements ConnectionListener {
                 created.add(connection);
             }
             connections = List.copyOf(created);
-            connections.forEach(UpstreamConnection::start);
+            ring.refresh(vertx).onComplete(resolved -> connections.forEach(UpstreamConnection::start));
             vertx.setPeriodic(EXPIRY_SWEEP_MS, t -> expireSends());
+            metrics.sampleUpstream(context, topics::heldMessages, pending::queued, pending::size);
         });
         LOG.infof("gateway %s: %d upstream connection(s) over %s", gatewayId, upstream.connections(), urls);
     }
@@ -115,6 +117,18 @@ public class UpstreamPool implements ConnectionListener {
         if (context != null) {
             context.runOnContext(v -> connections.forEach(UpstreamConnection::shutdown));
         }
+    }
+
+    /** Whether a connection other than {@code self} is on {@code node} or trying it. */
+    private boolean takenBySibling(UpstreamConnection self, NodeRing.Node node) {
+        for (UpstreamConnection other : connections) {
+            UpstreamState state = other.state();
+            if (other != self && node.equals(other.node()) && (state == UpstreamState.CONNECTED
+                    || state == UpstreamState.CONNECTING || state == UpstreamState.PROBING)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public String gatewayId() {
@@ -160,8 +174,8 @@ public class UpstreamPool implements ConnectionListener {
      * A browser subscribed to an exact topic with {@code since}: its session gets, through
      * {@link SessionRouter#recovered}, what came after that offset (from the gateway's history or the node) or a gap.
      */
-    public void recover(String session, String topic, String epoch, long offset) {
-        context.runOnContext(v -> topics.recover(session, topic, epoch, offset));
+    public void recover(String session, long request, String topic, String epoch, long offset) {
+        context.runOnContext(v -> topics.recover(session, request, topic, epoch, offset));
     }
 
     /** A browser's {@code send}, already tagged with its session as {@code line}. */
@@ -277,7 +291,7 @@ public class UpstreamPool implements ConnectionListener {
 
     @Override
     public void transition(UpstreamConnection connection, UpstreamState from, UpstreamState to, String why) {
-        metrics.upstreamTransition(from, to);
+        metrics.upstreamTransition(connection.name(), from, to);
     }
 
     @Override

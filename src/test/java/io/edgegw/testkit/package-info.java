@@ -9,6 +9,9 @@
  *       gateway, gateway and node) to cut links, swallow traffic or refuse connections.</li>
  *   <li>{@link io.edgegw.testkit.Frames}: parsing and joining of newline-separated JSON messages.</li>
  *   <li>{@link io.edgegw.testkit.Futures}: blocking on a Vert.x future from a test thread, with a timeout.</li>
+ *   <li>{@link io.edgegw.testkit.ProxiedClusterResource}: a three-node reference cluster with a {@code TcpProxy} in
+ *       front of each node, and a gateway that knows the nodes only through the proxies (one upstream connection,
+ *       millisecond heartbeats and backoff, random ports), for failover tests.</li>
  * </ul>
  *
  * <p>Everything here is safe to call from test threads. Nothing blocks an event loop: blocking methods refuse to run on
