@@ -42,16 +42,11 @@ public final class ClientSession implements Subscriber {
     private final Set<String> subscriptions = new LinkedHashSet<>();
     private PatternSet ignores = PatternSet.EMPTY;
     private final Set<String> sendsInFlight = new HashSet<>();
-    /** The last (epoch, offset) delivered per exact subscription: where a resume continues from. */
-    private final Map<String, Position> positions = new HashMap<>();
+    /** Where each exact subscription stood when the link was lost: where a resume continues from. */
+    private Map<String, SessionState.Position> positionsAtDetach = Map.of();
     /** Exact topics subscribed with {@code since} whose missed messages are on their way; null when none. */
     private Map<String, Recovery> recovering;
     private long recoveryRequests;
-
-    private static final class Position {
-        String epoch;
-        long offset = -1;
-    }
 
     private static final class Recovery {
         final long request;
@@ -140,15 +135,7 @@ public final class ClientSession implements Subscriber {
     SessionState handOver() {
         handedOver = true;
         cancelTimer();
-        Map<String, SessionState.Position> delivered = new LinkedHashMap<>();
-        positions.forEach((topic, position) -> {
-            if (position.offset >= 0) {
-                delivered.put(topic, new SessionState.Position(position.epoch, position.offset));
-            }
-        });
-        if (recovering != null) { // what was still being recovered resumes from where it was asked
-            recovering.forEach((topic, r) -> delivered.put(topic, new SessionState.Position(r.epoch, r.since)));
-        }
+        Map<String, SessionState.Position> delivered = detached ? positionsAtDetach : positions();
         SessionState state = new SessionState(List.copyOf(subscriptions), ignores.patterns(), delivered,
                 Set.copyOf(sendsInFlight), List.copyOf(held));
         if (!detached) {
@@ -259,21 +246,33 @@ public final class ClientSession implements Subscriber {
             throw new ClientRequest.RequestException(request.id(), ErrorCode.TOO_MANY_SUBSCRIPTIONS,
                     "at most " + services.config().client().maxSubscriptions() + " subscriptions per session");
         }
-        Map<String, Position> since = sincePositions(request);
+        Map<String, SessionState.Position> since = sincePositions(request);
         // the reply is queued before the index changes, so `subscribed` precedes every message of these topics
         reply("{\"type\":\"subscribed\",\"id\":" + Json.quote(request.id()) + ",\"topics\":"
                 + Json.stringArray(request.topics()) + "}");
         for (String topic : added) {
             join(topic);
         }
-        since.forEach((topic, position) -> recover(topic, position.epoch, position.offset));
+        since.forEach((topic, position) -> recover(topic, position.epoch(), position.offset()));
+    }
+
+    /** The last (epoch, offset) delivered per exact subscription, read from the shard (no per-message work here). */
+    private Map<String, SessionState.Position> positions() {
+        Map<String, SessionState.Position> delivered = new LinkedHashMap<>();
+        for (String topic : subscriptions) {
+            TopicDelivery last = shard.lastDelivered(topic);
+            if (last != null) {
+                delivered.put(topic, new SessionState.Position(last.epoch(), last.offset()));
+            }
+        }
+        if (recovering != null) { // what was still being recovered resumes from where it was asked
+            recovering.forEach((topic, r) -> delivered.put(topic, new SessionState.Position(r.epoch, r.since)));
+        }
+        return delivered;
     }
 
     private void join(String topic) {
         subscriptions.add(topic);
-        if (TopicPattern.isValidTopic(topic)) {
-            positions.put(topic, new Position());
-        }
         if (shard.subscribe(topic, this)) {
             services.pool().demand(topic, +1);
         }
@@ -324,8 +323,9 @@ public final class ClientSession implements Subscriber {
         }
     }
 
-    private Map<String, Position> sincePositions(ClientRequest request) throws ClientRequest.RequestException {
-        Map<String, Position> result = new LinkedHashMap<>();
+    private Map<String, SessionState.Position> sincePositions(ClientRequest request)
+            throws ClientRequest.RequestException {
+        Map<String, SessionState.Position> result = new LinkedHashMap<>();
         if (request.since() == null) {
             return result;
         }
@@ -343,10 +343,7 @@ public final class ClientSession implements Subscriber {
                 throw new ClientRequest.RequestException(request.id(), ErrorCode.BAD_REQUEST,
                         "since." + topic + " must be {\"epoch\":string,\"offset\":integer}");
             }
-            Position position = new Position();
-            position.epoch = value.path("epoch").textValue();
-            position.offset = value.path("offset").longValue();
-            result.put(topic, position);
+            result.put(topic, new SessionState.Position(value.path("epoch").textValue(), value.path("offset").longValue()));
         }
         return result;
     }
@@ -361,7 +358,6 @@ public final class ClientSession implements Subscriber {
     }
 
     private void leave(String topic) {
-        positions.remove(topic);
         if (recovering != null) {
             recovering.remove(topic);
         }
@@ -451,13 +447,6 @@ public final class ClientSession implements Subscriber {
             if (recovery != null) {
                 recovery.live.add(delivery); // held until what it missed has been delivered before it
                 return;
-            }
-        }
-        if (!delivery.isControl()) {
-            Position position = positions.get(delivery.topic());
-            if (position != null) {
-                position.epoch = delivery.epoch();
-                position.offset = delivery.offset();
             }
         }
         queue(delivery.payload());
@@ -573,7 +562,8 @@ public final class ClientSession implements Subscriber {
             return;
         }
         cancelTimer();
-        subscriptions.forEach(this::leaveShard); // the list and the positions stay, for a successor
+        positionsAtDetach = positions(); // before leaving: the shard forgets a topic its last subscriber left
+        subscriptions.forEach(this::leaveShard); // the list stays, for a successor
         if (!resumable(code)) {
             end(code);
             return;

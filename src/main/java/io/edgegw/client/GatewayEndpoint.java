@@ -3,6 +3,7 @@ package io.edgegw.client;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -97,13 +98,16 @@ public class GatewayEndpoint {
         } else if (user != null) {
             registry.newestOfUser(session);
         }
+        Map<String, SessionState.Position> clientPositions = resume.isPresent()
+                ? SessionState.parsePositions(queryParam(connection, "since"))
+                : Map.of();
         if (previous != null) {
             // resumed on this gateway: the predecessor hands over its state on its own loop
             session.awaitRestore();
             previous.shard().enqueue((Runnable) () -> {
                 SessionState state = previous.handOver();
                 previous.shard().flushTouched();
-                shard.enqueue((Runnable) () -> session.restore(state));
+                shard.enqueue((Runnable) () -> session.restore(state.withPositions(clientPositions)));
             });
         } else {
             // a valid token whose session this gateway no longer holds (expired here, or another replica):
@@ -180,7 +184,12 @@ public class GatewayEndpoint {
     @NonBlocking
     void onError(Throwable failure, WebSocketConnection connection) {
         ClientSession session = connection.userData().get(SESSION);
-        LOG.warnf("session %s: %s", session == null ? connection.id() : session.id(), failure.toString());
+        String id = session == null ? connection.id() : session.id();
+        if (failure instanceof io.vertx.core.http.HttpClosedException) {
+            LOG.debugf("session %s: link lost without a close frame", id); // routine: networks drop links
+        } else {
+            LOG.warnf("session %s: %s", id, failure.toString());
+        }
     }
 
     /** 128 bits from a CSPRNG: a session id cannot be guessed to steal its directs. */

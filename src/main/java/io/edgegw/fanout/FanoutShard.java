@@ -39,6 +39,8 @@ public final class FanoutShard {
     private final List<Subscriber> touched = new ArrayList<>();
     private final List<TopicDelivery> drained = new ArrayList<>();
     private final BatchJoiner joiner = new BatchJoiner();
+    /** The last message handed out per exact topic: every local subscriber's position, tracked once per message. */
+    private final Map<String, TopicDelivery> lastDelivered = new HashMap<>();
 
     public FanoutShard(Context context, FanoutListener listener) {
         this.context = context;
@@ -84,6 +86,7 @@ public final class FanoutShard {
             boolean last = set.remove(subscriber) && set.isEmpty();
             if (set.isEmpty()) {
                 exact.remove(topicOrPattern);
+                lastDelivered.remove(topicOrPattern);
             }
             return last;
         }
@@ -96,6 +99,15 @@ public final class FanoutShard {
             return last;
         }
         return false;
+    }
+
+    /**
+     * The last message of an exact topic handed to this shard's subscribers, or null: the position of each of
+     * them, except a subscriber still recovering that topic (it holds live messages back) or one that subscribed
+     * after it (which then missed nothing before it).
+     */
+    public TopicDelivery lastDelivered(String topic) {
+        return lastDelivered.get(topic);
     }
 
     /** Marks a subscriber to be flushed by the next {@link #flushTouched()}. */
@@ -146,6 +158,9 @@ public final class FanoutShard {
         }
         if (subscribers.length > 0) {
             drained.add(delivery);
+            if (!delivery.isControl() && exact.containsKey(delivery.topic())) {
+                lastDelivered.put(delivery.topic(), delivery);
+            }
         }
         return delivered;
     }
