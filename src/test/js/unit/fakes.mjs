@@ -51,6 +51,7 @@ export class FakeSocket {
     this.url = new URL(url);
     this.protocols = protocols;
     this.frames = [];
+    this.opened = false;
     this.closedWith = null;
     FakeSocket.instances.push(this);
   }
@@ -64,6 +65,7 @@ export class FakeSocket {
   }
 
   send(frame) {
+    if (!this.opened) throw new Error('InvalidStateError: send() before the socket opened');
     this.frames.push(frame);
   }
 
@@ -80,11 +82,20 @@ export class FakeSocket {
     return this.sent.filter((m) => m.type === type);
   }
 
+  /** The upgrade completes: the client may write from now on (a browser throws before). */
+  open() {
+    if (this.opened) return;
+    this.opened = true;
+    this.onopen?.({});
+  }
+
   receive(...messages) {
     this.onmessage({ data: messages.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join('\n') });
   }
 
+  /** Opens the socket first if the test did not (the gateway's welcome is its first frame). */
   welcome({ session = 's-1', resume = 'tok-1', heartbeat = 25000, restored = null } = {}) {
+    this.open();
     this.receive({ type: 'welcome', protocol: 1, session, resume, heartbeat, restored });
   }
 

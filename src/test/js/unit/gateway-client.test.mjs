@@ -33,11 +33,13 @@ function newClient(options = {}) {
   return client;
 }
 
-/** connect() through probe and welcome. */
+/** connect() through probe, open and welcome. */
 async function connected(client, welcome = {}) {
   client.connect();
   await settle();
   const socket = FakeSocket.last();
+  socket.open();
+  await settle();
   socket.welcome(welcome);
   await settle();
   return socket;
@@ -338,7 +340,7 @@ test('after a reconnect to a new session, exact topics are subscribed again with
   first.drop(1006);
   await clock.advance(500);
   const second = FakeSocket.last();
-  second.welcome({ session: 's-2', restored: null });
+  second.welcome({ session: 's-2', restored: null }); // the resume failed: the URL's positions went unused
   await settle();
   const [resubscribe] = second.sentOfType('subscribe');
   assert.deepEqual(resubscribe.topics, ['prices/EURUSD', 'news/*']);
@@ -347,18 +349,206 @@ test('after a reconnect to a new session, exact topics are subscribed again with
   assert.equal(second.frames.length, 1, 'the sync leaves as one frame');
 });
 
-test('a resume whose welcome restored the subscriptions sends nothing again', async () => {
+test('without a resume token nothing is written before the welcome', async () => {
+  const client = newClient();
+  client.subscribe('prices/EURUSD', { since: { 'prices/EURUSD': { epoch: 'e1', offset: 41 } } });
+  client.connect();
+  await settle();
+  const socket = FakeSocket.last();
+  socket.open();
+  await settle();
+  assert.equal(socket.frames.length, 0);
+  socket.welcome();
+  await settle();
+  assert.deepEqual(socket.sentOfType('subscribe')[0].since, { 'prices/EURUSD': { epoch: 'e1', offset: 41 } });
+});
+
+test('a resume gives the gateway the client\'s own positions in the URL, and asks nothing again for what it restored', async () => {
+  const client = newClient();
+  client.subscribe(['prices/EURUSD', 'prices/GBPUSD', 'prices/*', 'clock/utc']);
+  const first = await connected(client);
+  const m = (topic, offset) => ({ type: 'message', topic, epoch: 'e1', offset, data: { offset } });
+  first.receive(m('prices/EURUSD', 41), m('prices/GBPUSD', 7), m('prices/USDJPY', 3));
+  first.drop(1006); // the gateway may have written 42 and 43 into the dying link
+  await clock.advance(500);
+  const second = FakeSocket.last();
+  assert.equal(second.url.searchParams.get('resume'), 'tok-1');
+  assert.deepEqual(JSON.parse(second.url.searchParams.get('since')),
+    { 'prices/EURUSD': { epoch: 'e1', offset: 41 }, 'prices/GBPUSD': { epoch: 'e1', offset: 7 } },
+    'exact topics with a position: not the pattern, nor its topics, nor one without a message yet');
+  second.open();
+  await settle();
+  assert.equal(second.frames.length, 0);
+  second.welcome({ restored: { subscriptions: ['prices/EURUSD', 'prices/GBPUSD', 'prices/*', 'clock/utc'], ignores: [] } });
+  await settle();
+  assert.equal(second.frames.length, 0, 'the gateway restored from the URL\'s positions');
+  assert.equal(client.events.welcome.at(-1).resumed, true);
+  assert.equal(client.stats.resumed, 1);
+  second.receive(m('prices/EURUSD', 42), m('prices/EURUSD', 43), m('prices/GBPUSD', 8), m('prices/EURUSD', 44));
+  assert.deepEqual(client.events.message.slice(3).map((e) => `${e.topic}:${e.offset}`),
+    ['prices/EURUSD:42', 'prices/EURUSD:43', 'prices/GBPUSD:8', 'prices/EURUSD:44']);
+  assert.deepEqual(client.events.gap, []);
+});
+
+test('a resume on another replica keeps only the session: the URL\'s positions go in a subscribe again', async () => {
+  const client = newClient();
+  client.subscribe(['a/t', 'p/*']);
+  const first = await connected(client);
+  first.receive({ type: 'message', topic: 'a/t', epoch: 'e1', offset: 5, data: null });
+  first.drop(1012);
+  await clock.advance(500);
+  const second = FakeSocket.last();
+  assert.ok(second.url.searchParams.get('since'));
+  second.welcome({ restored: { subscriptions: [], ignores: [] } });
+  await settle();
+  const [request] = second.sentOfType('subscribe');
+  assert.deepEqual({ topics: request.topics, since: request.since },
+    { topics: ['a/t', 'p/*'], since: { 'a/t': { epoch: 'e1', offset: 5 } } });
+});
+
+test('positions that do not fit in the URL are asked as the socket opens, even for subscriptions the gateway restored', async () => {
+  const client = newClient({ maxUrlLength: 0 });
+  client.subscribe(['prices/EURUSD', 'prices/GBPUSD', 'prices/*', 'clock/utc']);
+  const first = await connected(client);
+  const m = (topic, offset) => ({ type: 'message', topic, epoch: 'e1', offset, data: { offset } });
+  first.receive(m('prices/EURUSD', 41), m('prices/GBPUSD', 7), m('prices/USDJPY', 3));
+  first.drop(1006); // the gateway may have written 42 and 43 into the dying link: it restores from 43
+  await clock.advance(500);
+  const second = FakeSocket.last();
+  assert.equal(second.url.searchParams.get('resume'), 'tok-1');
+  assert.equal(second.url.searchParams.get('since'), null);
+  second.open();
+  await settle();
+  assert.equal(second.frames.length, 1, 'written before the welcome, as one frame');
+  const [early] = second.sent;
+  assert.deepEqual(early, { type: 'subscribe', id: early.id, topics: ['prices/EURUSD', 'prices/GBPUSD'],
+    since: { 'prices/EURUSD': { epoch: 'e1', offset: 41 }, 'prices/GBPUSD': { epoch: 'e1', offset: 7 } } });
+  second.welcome({ restored: { subscriptions: ['prices/EURUSD', 'prices/GBPUSD', 'prices/*', 'clock/utc'], ignores: [] } });
+  await settle();
+  assert.equal(second.frames.length, 1, 'nothing asked twice');
+  second.receive({ type: 'subscribed', id: early.id, topics: early.topics },
+    m('prices/EURUSD', 41), m('prices/EURUSD', 42), m('prices/EURUSD', 43), m('prices/GBPUSD', 8), m('prices/EURUSD', 44));
+  assert.deepEqual(client.events.message.slice(3).map((e) => `${e.topic}:${e.offset}`),
+    ['prices/EURUSD:42', 'prices/EURUSD:43', 'prices/GBPUSD:8', 'prices/EURUSD:44']);
+  assert.equal(client.stats.duplicates, 1);
+  assert.deepEqual(client.events.gap, []);
+});
+
+test('the resume URL carries the same positions as since, unless that would make it too long', async () => {
+  const client = newClient();
+  client.subscribe(['a/t', 'p/*']);
+  const first = await connected(client);
+  assert.equal(first.url.searchParams.get('since'), null, 'nothing to resume yet');
+  first.receive({ type: 'message', topic: 'a/t', epoch: 'e1', offset: 5, data: null },
+    { type: 'message', topic: 'p/x', epoch: 'e1', offset: 2, data: null });
+  first.drop(1006);
+  await clock.advance(500);
+  const second = FakeSocket.last();
+  assert.equal(second.url.searchParams.get('resume'), 'tok-1');
+  assert.deepEqual(JSON.parse(second.url.searchParams.get('since')), { 'a/t': { epoch: 'e1', offset: 5 } });
+  second.welcome({ restored: { subscriptions: ['a/t', 'p/*'], ignores: [] } });
+  await settle();
+  const many = Array.from({ length: 200 }, (_, i) => `topic/number-${i}`);
+  client.subscribe(many);
+  await settle();
+  second.receive(...many.map((topic) => ({ type: 'message', topic, epoch: 'e1', offset: 1, data: null })));
+  second.drop(1006);
+  await clock.advance(1000);
+  const third = FakeSocket.last();
+  assert.notEqual(third, second);
+  assert.equal(third.url.searchParams.get('since'), null);
+  assert.ok(third.url.toString().length < 3072);
+  third.open();
+  await settle();
+  assert.equal(Object.keys(third.sentOfType('subscribe')[0].since).length, 201, 'the subscribe still asks');
+});
+
+test('a resume whose welcome restored the subscriptions sends nothing again when nothing was delivered', async () => {
   const client = newClient();
   client.subscribe(['prices/EURUSD']);
   const first = await connected(client);
   first.drop(1012, 'service restart');
   await clock.advance(500);
   const second = FakeSocket.last();
+  second.open();
+  await settle();
   second.welcome({ restored: { subscriptions: ['prices/EURUSD'], ignores: [] } });
   await settle();
   assert.equal(second.frames.length, 0);
   assert.equal(client.events.welcome.at(-1).resumed, true);
-  assert.equal(client.stats.resumed, 1);
+});
+
+test('a position the app moves while the socket opens is asked again after the welcome', async () => {
+  const client = newClient();
+  client.subscribe(['a/t', 'b/t', 'ignored/t']);
+  const first = await connected(client);
+  const m = (topic, offset) => ({ type: 'message', topic, epoch: 'e1', offset, data: null });
+  first.receive(m('a/t', 5), m('b/t', 9), m('ignored/t', 2));
+  client.ignore('ignored/*');
+  first.drop(1006);
+  await clock.advance(500);
+  const second = FakeSocket.last();
+  assert.deepEqual(JSON.parse(second.url.searchParams.get('since')),
+    { 'a/t': { epoch: 'e1', offset: 5 }, 'b/t': { epoch: 'e1', offset: 9 } }, 'an ignored topic is not recovered');
+  second.open();
+  await settle();
+  const moved = client.subscribe('b/t', { since: { 'b/t': { epoch: 'e1', offset: 3 } } });
+  second.welcome({ restored: { subscriptions: ['a/t', 'b/t', 'ignored/t'], ignores: ['ignored/*'] } });
+  await settle();
+  const [again] = second.sentOfType('subscribe');
+  assert.equal(second.sentOfType('subscribe').length, 1);
+  assert.deepEqual({ topics: again.topics, since: again.since }, { topics: ['b/t'], since: { 'b/t': { epoch: 'e1', offset: 3 } } });
+  second.receive({ type: 'subscribed', id: again.id, topics: again.topics });
+  assert.deepEqual(await moved, ['b/t']);
+});
+
+test('a resume that asked before the welcome settles waiting requests with that answer, and reports a refusal', async () => {
+  const client = newClient({ maxUrlLength: 0 });
+  const initial = client.subscribe(['a/t', 'b/t']);
+  const first = await connected(client);
+  first.receive({ type: 'message', topic: 'a/t', epoch: 'e1', offset: 1, data: null },
+    { type: 'message', topic: 'b/t', epoch: 'e1', offset: 1, data: null });
+  first.drop(1006);
+  const pending = client.subscribe('a/t');
+  let settled = false;
+  pending.then(() => { settled = true; }, () => { settled = true; });
+  await clock.advance(500);
+  const second = FakeSocket.last();
+  second.open();
+  await settle();
+  second.welcome({ restored: { subscriptions: ['a/t', 'b/t'], ignores: [] } });
+  await settle();
+  assert.equal(settled, false, 'waits for the answer to the request sent before the welcome');
+  const [early] = second.sent;
+  second.receive({ type: 'error', id: early.id, code: 'not_allowed', message: 'no' });
+  await assert.rejects(pending, { code: 'not_allowed' });
+  await assert.rejects(initial, { code: 'not_allowed' }, 'the first request was never answered: this is its answer');
+  assert.deepEqual(client.subscriptions, []);
+  assert.deepEqual(client.events.error.map((e) => ({ code: e.code, topics: e.topics })),
+    [{ code: 'not_allowed', topics: ['a/t', 'b/t'] }]);
+});
+
+test('a link lost before its welcome asks again on the next one', async () => {
+  const client = newClient({ maxUrlLength: 0 });
+  client.subscribe('a/t');
+  const first = await connected(client);
+  first.receive({ type: 'message', topic: 'a/t', epoch: 'e1', offset: 4, data: null });
+  first.drop(1006);
+  await clock.advance(500);
+  const second = FakeSocket.last();
+  second.open();
+  await settle();
+  assert.equal(second.sentOfType('subscribe').length, 1);
+  second.drop(1006);
+  await clock.advance(1000);
+  const third = FakeSocket.last();
+  assert.notEqual(third, second);
+  third.open();
+  await settle();
+  third.welcome({ restored: { subscriptions: ['a/t'], ignores: [] } });
+  await settle();
+  assert.deepEqual(third.sentOfType('subscribe').map((r) => r.since), [{ 'a/t': { epoch: 'e1', offset: 4 } }]);
+  assert.equal(client.state, State.CONNECTED);
 });
 
 test('requests made while disconnected settle after the next welcome', async () => {

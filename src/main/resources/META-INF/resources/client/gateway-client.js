@@ -10,8 +10,9 @@
  *
  * Why it looks the way it does: browser links die on flaky networks, laptops sleep and gateways restart. The client
  * therefore keeps what the application asked for (subscriptions, ignores, unanswered sends) apart from any one
- * WebSocket, and brings every new link back to it: it resumes the gateway's session with the token from `welcome`,
- * subscribes again with `since` where the gateway did not keep the subscriptions, and drops the duplicates that a
+ * WebSocket, and brings every new link back to it: it resumes the gateway's session with the token from `welcome`
+ * and the last offset it delivered of each topic (so that what a dying link swallowed is replayed, not skipped),
+ * subscribes again with `since` where the gateway did not keep a subscription, and drops the duplicates that a
  * replay can bring. Its connection life is the same state machine as the gateway's upstream side (probe `/ws/health`,
  * connect, back off with full jitter, heartbeat), so the two ends of the system behave alike.
  *
@@ -62,6 +63,11 @@ const DEFAULTS = Object.freeze({
   sendTimeout: 15000,
   /** The gateway's gateway.client.max-frame-size: larger requests are refused here rather than closed with 1009. */
   maxFrameSize: 65536,
+  /**
+   * Longest resume URL the client builds with its positions (`since`) in it, below what servers and proxies accept
+   * in a request line (Vert.x: 4096 bytes); beyond it the positions go in a `subscribe` as the socket opens.
+   */
+  maxUrlLength: 3072,
   /** Auth token sent as ?token= (or `tokenParam`). */
   token: null,
   tokenParam: 'token',
@@ -151,6 +157,7 @@ export function closeAction(code) {
 
 const REPORTED_CLOSE = { 1008: 'policy_violation', 1009: 'message_too_big', 4003: 'token_expired' };
 
+
 function toTopicList(topics) {
   const list = typeof topics === 'string' ? [topics] : Array.from(topics || []);
   if (list.length === 0) throw new GatewayError('bad_request', 'no topics given');
@@ -205,6 +212,10 @@ export class GatewayClient {
     this._needToken = o.token == null && typeof o.getToken === 'function';
     this._attempt = 0; // consecutive failures: the backoff exponent
     this._welcomed = false;
+    /** Positions the current link's resume URL carried ({topic: position}), or null. */
+    this._urlSince = null;
+    /** The recovery asked before the welcome on the current link: {since: {topic: position}, request}; or null. */
+    this._early = null;
     this._everConnected = false;
     this._heartbeat = o.heartbeat;
     this._stateTimer = null; // the one timer of the current state (backoff wait, connect timeout, stability)
@@ -414,25 +425,75 @@ export class GatewayClient {
     this._enter(State.CONNECTING, { attempt: this._attempt });
     this._welcomed = false;
     let ws;
+    const target = this._socketTarget();
     try {
-      ws = new this._WebSocket(this._socketUrl(), this._o.protocols);
+      ws = new this._WebSocket(target.url, this._o.protocols);
     } catch (e) {
       return this._enterBackoff('connect_failed');
     }
     ws.binaryType = 'arraybuffer';
     this._ws = ws;
+    this._urlSince = target.since;
     // Handlers check they belong to the current link: an abandoned socket may still fire late events.
+    ws.onopen = () => { if (ws === this._ws) this._onOpen(); };
     ws.onmessage = (ev) => { if (ws === this._ws) this._onFrame(ev.data); };
     ws.onclose = (ev) => { if (ws === this._ws) this._onClose(ev.code || 1006, ev.reason || ''); };
     ws.onerror = () => {}; // a close event always follows, with the code that matters
     this._stateTimer = this._o.setTimeout(() => this._linkDead('connect_timeout'), this._o.connectTimeout);
   }
 
-  _socketUrl() {
+  /**
+   * Positions that did not fit in the resume URL are asked at once, before the welcome: the gateway holds the
+   * request until the session is restored, and this position (what really arrived) then replaces the one it
+   * restored from (what it wrote, some of which a dying link may have swallowed). Should the session not be
+   * resumed, the same request recovers the topics on the new one.
+   */
+  _onOpen() {
+    if (!this._resume || this._urlSince) return;
+    const since = this._recoverySince([...this._subs]);
+    const topics = Object.keys(since);
+    if (topics.length === 0) return;
+    // one that would not fit the frame limit is left to the sync after the welcome, which reports it
+    if (this._tooBig(JSON.stringify({ type: 'subscribe', id: `r-${this._nextId}`, topics, since }))) return;
+    const request = this._request('subscribe', topics, since);
+    request.catch((e) => this._refused('subscribe', topics, e));
+    this._early = { since, request };
+  }
+
+  /**
+   * {topic: {epoch, offset}} of the given topics that recovery applies to: exact topics with a delivered position,
+   * not held back by an ignore (their position is stale, and what was ignored is not replayed).
+   */
+  _recoverySince(topics) {
+    const since = {};
+    for (const topic of topics) {
+      const position = this._positions.get(topic);
+      if (!position || !isExactTopic(topic)) continue;
+      if ([...this._ignores].some((pattern) => topicMatches(pattern, topic))) continue;
+      since[topic] = { epoch: position.epoch, offset: position.offset };
+    }
+    return since;
+  }
+
+  /**
+   * The gateway URL with the auth token and, on a resume, the resume token and the last position delivered of each
+   * exact topic (`since`, as in a subscribe). The gateway restores the session's subscriptions from these positions
+   * rather than from what it wrote, before it delivers anything: what a dying link swallowed comes again, once and
+   * in order. Positions that would make the URL too long are asked for by _onOpen instead. Returns {url, since}.
+   */
+  _socketTarget() {
     const url = new URL(this._url);
     if (this._resume) url.searchParams.set('resume', this._resume);
     if (this._token) url.searchParams.set(this._o.tokenParam, this._token);
-    return url.toString();
+    if (this._resume) {
+      const since = this._recoverySince([...this._subs]);
+      if (Object.keys(since).length > 0) {
+        const withSince = new URL(url);
+        withSince.searchParams.set('since', JSON.stringify(since));
+        if (withSince.toString().length <= this._o.maxUrlLength) return { url: withSince.toString(), since };
+      }
+    }
+    return { url: url.toString(), since: null };
   }
 
   /** The wait before the next attempt: full jitter over a ceiling that doubles per consecutive failure. */
@@ -490,6 +551,8 @@ export class GatewayClient {
   _detachLink() {
     this._ws = null;
     this._welcomed = false;
+    this._urlSince = null;
+    this._early = null;
     this._clearStateTimer();
     this._clearHeartbeat();
     this._outbox = [];
@@ -594,8 +657,9 @@ export class GatewayClient {
       return;
     }
     if (last && last.epoch === m.epoch && m.offset > last.offset + 1 && !last.jump && this._expectsEvery(m.topic)) {
-      // Offsets skipped without a gap: the gateway resumes from the last offset it wrote, and what a dying link
-      // swallowed after that is lost. Older messages can no longer be delivered in order, so the app is told.
+      // Offsets skipped without a gap. It should not happen: after a resume the client gives its own positions, not
+      // the gateway's (see _socketTarget). Kept as a safety net: older messages can no longer be delivered in order,
+      // so the app is told rather than left with a silent hole.
       this.stats.gaps++;
       this._emit('gap', { topic: m.topic, epoch: m.epoch, from: last.offset + 1, to: m.offset - 1, reset: false,
         detectedBy: 'client' });
@@ -645,21 +709,37 @@ export class GatewayClient {
     // a link that stays up a while proves the path healthy: later failures start from a short delay again
     this._stateTimer = this._o.setTimeout(() => { this._attempt = 0; }, this._o.backoff.stableAfter);
     this._emit('welcome', { session: w.session, resumed, restored: w.restored ?? null });
-    this._sync(w.restored || { subscriptions: [], ignores: [] });
+    this._sync(w.restored ?? null);
     this._resendAndFlushSends(newSession);
   }
 
   /**
-   * Brings the session to what the app wants. A resume on the same gateway restores subscriptions (and their
-   * recovery) itself; otherwise, exact topics are subscribed again with `since` from the last delivered offsets,
-   * which recovers what came meanwhile or yields a `gap`.
+   * Brings the session to what the app wants, from what the welcome says the gateway kept (`restored`, null for a
+   * new session). Exact topics are subscribed again with `since` from the last delivered offsets, which recovers
+   * what came meanwhile or yields a `gap`: those the gateway did not keep, and after a resume also those it kept
+   * unless it was given the position already (in the resume URL, or in the subscribe sent as the socket opened):
+   * it would have restored them from the last offset it wrote, not the last one that arrived.
    */
   _sync(restored) {
-    const hadSubs = new Set(restored.subscriptions || []);
-    const hadIgnores = new Set(restored.ignores || []);
+    const hadSubs = new Set(restored?.subscriptions || []);
+    const hadIgnores = new Set(restored?.ignores || []);
+    const early = this._early;
+    const urlSince = this._urlSince || {};
+    this._early = null;
+    this._urlSince = null;
+    const asked = early ? early.since : {};
+    // given from the position that is still the last delivered one (the app may have moved it meanwhile)
+    const current = (given, t) => {
+      const now = this._positions.get(t);
+      return !!given && !!now && given.epoch === now.epoch && given.offset === now.offset;
+    };
+    const askedFor = (t) => current(asked[t], t);
+    // the gateway applies the URL's positions to the subscriptions it restores, and ignores them otherwise
+    const restoredFrom = (t) => hadSubs.has(t) && current(urlSince[t], t);
+    const recover = restored ? this._recoverySince([...this._subs].filter((t) => hadSubs.has(t))) : {};
     const plan = {
-      unsubscribe: [...hadSubs].filter((t) => !this._subs.has(t)),
-      subscribe: [...this._subs].filter((t) => !hadSubs.has(t)),
+      unsubscribe: [...new Set([...hadSubs, ...Object.keys(asked)])].filter((t) => !this._subs.has(t)),
+      subscribe: [...this._subs].filter((t) => !askedFor(t) && !restoredFrom(t) && (!hadSubs.has(t) || t in recover)),
       unignore: [...hadIgnores].filter((t) => !this._ignores.has(t)),
       ignore: [...this._ignores].filter((t) => !hadIgnores.has(t)),
     };
@@ -675,22 +755,32 @@ export class GatewayClient {
         }
       }
       sent[kind] = this._request(kind, topics, since);
-      sent[kind].catch((e) => {
-        // a subscription the gateway refuses now would be refused on every link: the app hears it once
-        if (kind === 'subscribe') topics.forEach((t) => this._subs.delete(t));
-        if (kind === 'ignore') topics.forEach((t) => this._ignores.delete(t));
-        this._emit('error', { code: e.code, message: e.message, id: e.id, topics });
-      });
+      sent[kind].catch((e) => this._refused(kind, topics, e));
     }
-    // requests made while there was no link settle with the sync request of their kind
+    // requests made while there was no link settle with the requests of their kind that carry their topics
     for (const waiter of this._waiting.splice(0)) {
-      const request = sent[waiter.kind];
-      if (request && waiter.topics.some((t) => plan[waiter.kind].includes(t))) {
-        request.then(() => waiter.resolve(waiter.topics), waiter.reject);
-      } else {
+      const answers = [];
+      if (sent[waiter.kind] && waiter.topics.some((t) => plan[waiter.kind].includes(t))) answers.push(sent[waiter.kind]);
+      if (early && waiter.kind === 'subscribe' && waiter.topics.some((t) => askedFor(t))) answers.push(early.request);
+      if (answers.length === 0) {
         waiter.resolve(waiter.topics);
+      } else {
+        Promise.all(answers).then(() => waiter.resolve(waiter.topics), waiter.reject);
       }
     }
+  }
+
+  /**
+   * A subscription (or ignore) the gateway refuses now would be refused on every link: it is dropped and the app
+   * hears it once, also when a request carried over from a lost link fails with the one that replaced it.
+   */
+  _refused(kind, topics, e) {
+    const set = kind === 'subscribe' ? this._subs : kind === 'ignore' ? this._ignores : null;
+    if (set) {
+      if (!topics.some((t) => set.has(t))) return;
+      topics.forEach((t) => set.delete(t));
+    }
+    this._emit('error', { code: e.code, message: e.message, id: e.id, topics });
   }
 
   /**
@@ -823,7 +913,7 @@ export class GatewayClient {
       frame.push(line);
     }
     ws.send(frame.join('\n'));
-    this._armPing();
+    if (this._welcomed) this._armPing(); // the welcome arms it for what was written before
   }
 
   _forgetUncoveredPositions() {

@@ -30,6 +30,7 @@ const client = new GatewayClient({ url: wsUrl.toString() });
 const topics = new Map(); // topic → {count, offset, row}
 const prices = new Map(); // topic → row
 let mySession = null;
+let myAlias = null; // how the lobby names this session's chat messages
 
 // ---- connection state ------------------------------------------------------------------------------------
 
@@ -49,6 +50,10 @@ client.on('state', (e) => {
 });
 
 client.on('welcome', (w) => {
+  if (w.session !== mySession) {
+    myAlias = null;
+    chatAlias(w.session).then((alias) => { if (mySession === w.session) myAlias = alias; });
+  }
   mySession = w.session;
   $('session').textContent = w.session;
   const kept = w.restored ? `restored ${w.restored.subscriptions.length} subscription(s)` : 'new session';
@@ -107,9 +112,21 @@ function renderHeadline(m) {
   $('news-empty').hidden = true;
 }
 
+/**
+ * The name the demo nodes publish a chat message under: "guest-" and the first 6 hex digits of the SHA-256 of the
+ * session id, so that other guests never learn the session id. crypto.subtle exists in secure contexts only (https,
+ * localhost): elsewhere the page cannot tell its own messages apart, and shows them under its alias too.
+ */
+async function chatAlias(session) {
+  if (!globalThis.crypto?.subtle) return null;
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(session));
+  return `guest-${[...new Uint8Array(digest, 0, 3)].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
 function renderChat(m) {
-  const mine = m.data.session === mySession;
-  const who = mine ? 'you' : `guest-${String(m.data.session || '').slice(2, 6)}`;
+  const from = typeof m.data.from === 'string' ? m.data.from : 'guest';
+  const mine = myAlias !== null && from === myAlias;
+  const who = mine ? 'you' : from;
   const text = m.data.data && typeof m.data.data.text === 'string' ? m.data.data.text : JSON.stringify(m.data.data);
   const list = $('chat');
   list.append(el('li', { class: mine ? 'mine' : '' }, el('b', {}, who), ' ', text));

@@ -14,6 +14,9 @@ import static io.edgegw.demo.TestGateway.open;
 import static io.edgegw.demo.TestGateway.sendFrame;
 import static io.edgegw.demo.TestGateway.sub;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A gateway's {@code send}: ack, nack, deduplication and the demo behaviour. */
 class NodeSendTest {
@@ -103,6 +106,16 @@ class NodeSendTest {
     }
 
     @Test
+    void theChatAliasIsAShortHashThatDoesNotRevealTheSession() {
+        String session = "s-4f9c0d1e2a3b4c5d6e7f8a9b0c1d2e3f";
+        String alias = SendInbox.chatAlias(session);
+        assertTrue(alias.matches("guest-[0-9a-f]{6}"), alias);
+        assertEquals(alias, SendInbox.chatAlias(session), "stable, so that a page can recognise its own messages");
+        assertNotEquals(alias, SendInbox.chatAlias(session + "x"));
+        assertEquals("guest-ba7816", SendInbox.chatAlias("abc"), "the first 3 bytes of SHA-256(\"abc\")");
+    }
+
+    @Test
     void chatPostIsPublishedToTheLobbyOnce() {
         gateway.subscribe(sub("chat/lobby"));
         JsonObject send = sendFrame("s1", "c-4", "chat.post", new JsonObject().put("text", "hello all"));
@@ -112,8 +125,10 @@ class NodeSendTest {
         List<JsonObject> frames = List.of(gateway.next(), gateway.next(), gateway.next());
         List<JsonObject> messages = frames.stream().filter(f -> "message".equals(f.getString("type"))).toList();
         assertEquals(1, messages.size(), frames::toString);
-        assertEquals(new JsonObject().put("session", "s1").put("data", new JsonObject().put("text", "hello all")),
+        assertEquals(new JsonObject().put("from", SendInbox.chatAlias("s1"))
+                        .put("data", new JsonObject().put("text", "hello all")),
                 messages.get(0).getJsonObject("data"));
+        assertFalse(messages.get(0).encode().contains("s1"), "the sender's session id is not published");
         assertEquals(1, log.head("chat/lobby"));
         gateway.expectNothingMore();
     }

@@ -77,7 +77,8 @@ class ReferenceClusterTest {
 
         assertEquals("ack", poster.next().getString("type"));
         JsonObject message = reader.next();
-        assertEquals(new JsonObject().put("session", "s1").put("data", new JsonObject().put("text", "hi")),
+        assertEquals(new JsonObject().put("from", SendInbox.chatAlias("s1"))
+                        .put("data", new JsonObject().put("text", "hi")),
                 message.getJsonObject("data"));
     }
 
