@@ -1,11 +1,8 @@
 package io.edgegw.client;
 
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
-import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
@@ -13,14 +10,16 @@ import org.jboss.logging.Logger;
 
 import io.edgegw.config.GatewayConfig;
 import io.edgegw.observe.Draining;
-import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.vertx.core.Vertx;
 
 /**
- * On shutdown (SIGTERM from the orchestrator), before the upstream connections close: marks the gateway as
- * draining (readiness and {@code /ws/health} answer 503, new browsers are refused with 1012), then closes every
- * browser with 1012 at a random moment within {@code gateway.shutdown.drain-period}, so that they reconnect to the
- * other replicas spread out rather than all at once.
+ * On shutdown (SIGTERM from the orchestrator): marks the gateway as draining (readiness and {@code /ws/health}
+ * answer 503, new browsers are refused with 1012), then closes every browser with 1012 at a random moment within
+ * {@code gateway.shutdown.drain-period}, so that they reconnect to the other replicas spread out rather than all at
+ * once. It runs in Quarkus' shutdown delay ({@code quarkus.shutdown.delay}, set to the drain period), while the
+ * servers still run: the HTTP server would close every WebSocket with 1000 when it stops, and the upstream
+ * connections close only after that.
  */
 @ApplicationScoped
 public class GracefulDrain {
@@ -39,22 +38,18 @@ public class GracefulDrain {
         this.vertx = vertx;
     }
 
-    void drain(@Observes @Priority(10) ShutdownEvent event) throws InterruptedException {
+    void drain(@Observes ShutdownDelayInitiatedEvent event) {
         draining.start();
         List<ClientSession> sessions = registry.all();
-        long periodMs = config.shutdown().drainPeriod().toMillis();
-        LOG.infof("draining %d browser session(s) over %d ms", sessions.size(), periodMs);
-        CountDownLatch closed = new CountDownLatch(sessions.size());
+        // within 90% of the period, so that the last close is written before the delay ends and the server stops
+        long spreadMs = config.shutdown().drainPeriod().toMillis() * 9 / 10;
+        LOG.infof("draining %d browser session(s) over %d ms", sessions.size(), spreadMs);
         for (ClientSession session : sessions) {
-            long delay = 1 + (long) (ThreadLocalRandom.current().nextDouble() * periodMs);
+            long delay = 1 + (long) (ThreadLocalRandom.current().nextDouble() * spreadMs);
             vertx.setTimer(delay, t -> session.shard().enqueue((Runnable) () -> {
                 session.close(CloseCode.SERVICE_RESTART.code(), "service restart");
                 session.shard().flushTouched();
-                closed.countDown();
             }));
-        }
-        if (!closed.await(periodMs + 2_000, TimeUnit.MILLISECONDS)) {
-            LOG.warnf("drain period over with %d session(s) not yet closed", closed.getCount());
         }
     }
 }

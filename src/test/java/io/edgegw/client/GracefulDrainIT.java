@@ -31,8 +31,10 @@ class GracefulDrainIT {
             long start = System.nanoTime();
             gateway.terminate();
 
+            // Quarkus' shutdown delay keeps the servers up while the drain runs: readiness says so
             await().atMost(Duration.ofSeconds(2)).until(() -> RestAssured.get(gateway.management("/q/health/ready"))
                     .statusCode() == 503);
+
             await().atMost(Duration.ofSeconds(8)).pollInterval(Duration.ofMillis(20)).until(() -> {
                 clients.stream().filter(TestClient::isClosed).forEach(c -> closedAt.putIfAbsent(c, System.nanoTime()));
                 return closedAt.size() == clients.size();
@@ -45,6 +47,7 @@ class GracefulDrainIT {
             assertThat(Duration.ofNanos(last)).isLessThan(Duration.ofMillis(3000 + 2000));
             int exit = gateway.awaitExit(Duration.ofSeconds(20));
             assertThat(exit).as(gateway.output()).isIn(0, 143);
+            assertThat(gateway.output()).contains("draining 30 browser session(s)");
         }
     }
 }
