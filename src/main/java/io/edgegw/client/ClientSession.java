@@ -203,7 +203,7 @@ public final class ClientSession implements Subscriber {
 
     private void handle(String line) {
         if (!rate.tryAcquire()) {
-            if (rate.refusedInARow() > services.config().client().requestBurst()) {
+            if (rate.strikes() > services.config().client().requestBurst()) {
                 close(CloseCode.POLICY_VIOLATION.code(), "repeated abuse: request flood");
             } else {
                 error(null, ErrorCode.RATE_LIMITED, "too many requests: slow down");

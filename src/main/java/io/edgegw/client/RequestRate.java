@@ -13,7 +13,8 @@ final class RequestRate {
     private final LongSupplier nanoClock;
     private double tokens;
     private long lastRefillNanos;
-    private int refusedInARow;
+    /** Recent refusals, decaying at the allowed rate: a client that keeps flooding piles them up. */
+    private double strikes;
 
     RequestRate(int ratePerSecond, int burst, LongSupplier nanoClock) {
         this.ratePerNano = ratePerSecond / 1e9;
@@ -26,19 +27,23 @@ final class RequestRate {
     /** Takes a token for one request; false when the session is over its rate. */
     boolean tryAcquire() {
         long now = nanoClock.getAsLong();
-        tokens = Math.min(burst, tokens + (now - lastRefillNanos) * ratePerNano);
+        double earned = (now - lastRefillNanos) * ratePerNano;
         lastRefillNanos = now;
+        tokens = Math.min(burst, tokens + earned);
+        strikes = Math.max(0, strikes - earned);
         if (tokens >= 1) {
             tokens -= 1;
-            refusedInARow = 0;
             return true;
         }
-        refusedInARow++;
+        strikes += 1;
         return false;
     }
 
-    /** Requests refused since the last one accepted: a client that keeps flooding is abusive. */
-    int refusedInARow() {
-        return refusedInARow;
+    /**
+     * Refusals not yet worked off at the allowed rate. A client that slows down when refused keeps this low; one
+     * that keeps flooding drives it up, whatever the odd request that slips through as the bucket refills.
+     */
+    double strikes() {
+        return strikes;
     }
 }

@@ -153,8 +153,8 @@ public interface GatewayConfig {
         int requestRate();
 
         /**
-         * Requests one session may make in a burst. A session that goes on with this many requests refused in a
-         * row is closed with 1008 (repeated abuse).
+         * Requests one session may make in a burst. A session that piles up more than this many refusals (each
+         * worked off at the allowed rate) is closed with 1008 (repeated abuse).
          */
         @WithName("burst")
         @WithDefault("400")

@@ -17,10 +17,10 @@ class RequestRateTest {
             assertThat(rate.tryAcquire()).isTrue();
         }
         assertThat(rate.tryAcquire()).isFalse();
-        assertThat(rate.refusedInARow()).isEqualTo(1);
-        now.addAndGet(100_000_000L); // 100 ms at 10/s: one more token
+        assertThat(rate.strikes()).isEqualTo(1.0);
+        now.addAndGet(100_000_000L); // 100 ms at 10/s: one more token, and the strike worked off
         assertThat(rate.tryAcquire()).isTrue();
-        assertThat(rate.refusedInARow()).isZero();
+        assertThat(rate.strikes()).isZero();
         assertThat(rate.tryAcquire()).isFalse();
     }
 
@@ -36,12 +36,31 @@ class RequestRateTest {
     }
 
     @Test
-    void countsRefusalsInARow() {
-        RequestRate rate = new RequestRate(1, 1, now::get);
-        rate.tryAcquire();
-        for (int i = 1; i <= 7; i++) {
-            assertThat(rate.tryAcquire()).isFalse();
-            assertThat(rate.refusedInARow()).isEqualTo(i);
+    void aFloodPilesUpStrikesEvenWhenTheRefillLetsTheOddRequestThrough() {
+        RequestRate rate = new RequestRate(200, 10, now::get);
+        for (int i = 0; i < 10; i++) {
+            rate.tryAcquire();
         }
+        int accepted = 0;
+        for (int i = 0; i < 100; i++) {
+            now.addAndGet(1_000_000L); // a request every 1 ms against 200/s: one in five gets a token
+            if (rate.tryAcquire()) {
+                accepted++;
+            }
+        }
+        assertThat(accepted).isBetween(15, 25);
+        assertThat(rate.strikes()).isGreaterThan(10); // more than the burst: abusive
+    }
+
+    @Test
+    void aClientThatSlowsDownWorksItsStrikesOff() {
+        RequestRate rate = new RequestRate(10, 5, now::get);
+        for (int i = 0; i < 8; i++) {
+            rate.tryAcquire();
+        }
+        assertThat(rate.strikes()).isEqualTo(3.0);
+        now.addAndGet(1_000_000_000L);
+        assertThat(rate.tryAcquire()).isTrue();
+        assertThat(rate.strikes()).isZero();
     }
 }
