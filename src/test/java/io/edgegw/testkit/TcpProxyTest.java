@@ -212,7 +212,7 @@ class TcpProxyTest {
     /** A writer through the proxy to a reader that stops reading must stall, not fill the proxy's memory. */
     @Test
     void appliesBackpressureToAWriterWhenTheReaderStops() {
-        long limit = 256L * 1024 * 1024;
+        long limit = 64L * 1024 * 1024;
         AtomicLong written = new AtomicLong();
         NetServer writer = serverVertx.createNetServer().connectHandler(socket -> pump(socket, written, limit));
         Futures.await(writer.listen(0, "127.0.0.1"), WAIT, "writer listen");
@@ -231,7 +231,7 @@ class TcpProxyTest {
 
         reader.resume();
 
-        await().atMost(Duration.ofSeconds(30)).until(() -> read.get() == limit);
+        await().atMost(Duration.ofSeconds(60)).until(() -> read.get() == limit);
         assertFalse(reader.writeQueueFull());
         reader.close();
         Futures.await(writer.close(), WAIT, "writer close");
