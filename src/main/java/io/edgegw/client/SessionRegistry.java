@@ -3,6 +3,7 @@ package io.edgegw.client;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -51,34 +52,30 @@ public class SessionRegistry implements SessionRouter {
 
     @Override
     public void direct(String session, String event, String rawData) {
-        ClientSession target = sessions.get(session);
-        if (target != null) {
-            target.shard().enqueue((Runnable) () -> target.direct(event, rawData));
-        }
+        onLoopOf(session, target -> target.direct(event, rawData));
     }
 
     @Override
     public void sendOutcome(String session, String id, String errorCode, String message) {
-        ClientSession target = sessions.get(session);
-        if (target != null) {
-            target.shard().enqueue((Runnable) () -> target.sendOutcome(id, errorCode, message));
-        }
+        onLoopOf(session, target -> target.sendOutcome(id, errorCode, message));
     }
 
     @Override
     public void recovered(String session, String topic, long request, List<TopicDelivery> messages,
             String gapLine) {
-        ClientSession target = sessions.get(session);
-        if (target != null) {
-            target.shard().enqueue((Runnable) () -> target.recovered(topic, request, messages, gapLine));
-        }
+        onLoopOf(session, target -> target.recovered(topic, request, messages, gapLine));
     }
 
     @Override
     public void kick(String session, int code, String reason) {
+        onLoopOf(session, target -> target.kick(code, reason));
+    }
+
+    /** Runs {@code action} on the session's own loop, in order with its topic messages; nothing if it is gone. */
+    private void onLoopOf(String session, Consumer<ClientSession> action) {
         ClientSession target = sessions.get(session);
         if (target != null) {
-            target.shard().enqueue((Runnable) () -> target.kick(code, reason));
+            target.shard().enqueue((Runnable) () -> action.accept(target));
         }
     }
 }
