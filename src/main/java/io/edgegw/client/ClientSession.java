@@ -510,7 +510,7 @@ public final class ClientSession implements Subscriber {
         if (!reserve(size)) {
             return;
         }
-        connection.sendText(frame).subscribe().with(ok -> unflushedBytes -= size, failure -> unflushedBytes -= size);
+        connection.sendText(frame).subscribe().with(ok -> unflushedBytes -= size, failure -> writeFailed(size, failure));
     }
 
     private void write(Buffer binary) {
@@ -519,7 +519,13 @@ public final class ClientSession implements Subscriber {
             return;
         }
         connection.sendBinary(binary).subscribe().with(ok -> unflushedBytes -= size,
-                failure -> unflushedBytes -= size);
+                failure -> writeFailed(size, failure));
+    }
+
+    /** A write the link refused (it closed meanwhile): its bytes no longer count as unflushed. */
+    private void writeFailed(long size, Throwable failure) {
+        unflushedBytes -= size;
+        LOG.debugf("session %s: write failed: %s", id, failure);
     }
 
     /** Counts bytes the socket has not taken yet; a browser too slow to take them is disconnected with 4002. */

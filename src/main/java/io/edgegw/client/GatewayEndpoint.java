@@ -61,6 +61,16 @@ public class GatewayEndpoint {
     @OnOpen
     @NonBlocking
     void onOpen(WebSocketConnection connection) {
+        try {
+            open(connection);
+        } catch (RuntimeException | Error e) {
+            // a browser must never be left on an open link without a welcome: it would wait for ever
+            LOG.errorf(e, "link %s: could not open a session, closing with 1011", connection.id());
+            refuse(connection, CloseCode.INTERNAL_ERROR, "internal error");
+        }
+    }
+
+    private void open(WebSocketConnection connection) {
         if (draining.isDraining()) {
             refuse(connection, CloseCode.SERVICE_RESTART, "service restart");
             return;
