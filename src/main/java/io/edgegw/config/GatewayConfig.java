@@ -211,6 +211,26 @@ public interface GatewayConfig {
         @WithDefault("5s")
         Duration unsubGrace();
 
+        /**
+         * Batching under load. After a drain of an event loop's queue that took longer than
+         * {@code pacing-threshold}, that loop waits {@code pacing} times as long before its next drain, so what
+         * arrives meanwhile leaves in fewer, larger frames: less CPU per message for the gateway and for the
+         * browsers, at the price of that wait in latency, paid only when the gateway is busy. {@code 0} turns it
+         * off.
+         */
+        @WithDefault("1.0")
+        double pacing();
+
+        /** How long a drain must take before {@code pacing} applies; shorter drains are followed at once. */
+        @WithName("pacing-threshold")
+        @WithDefault("2ms")
+        Duration pacingThreshold();
+
+        /** The longest pause {@code pacing} makes: the most it adds to a message's latency. {@code 0} turns it off. */
+        @WithName("pacing-max")
+        @WithDefault("20ms")
+        Duration pacingMax();
+
         History history();
     }
 

@@ -5,6 +5,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import io.edgegw.config.GatewayConfig;
 import io.edgegw.observe.GatewayMetrics;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -21,10 +22,13 @@ public class Fanout {
     private volatile FanoutShard[] shards = new FanoutShard[0];
     private final GlobalIgnore globalIgnore;
     private final GatewayMetrics metrics;
+    private final DrainPacing pacing;
 
-    public Fanout(GlobalIgnore globalIgnore, GatewayMetrics metrics) {
+    public Fanout(GlobalIgnore globalIgnore, GatewayMetrics metrics, GatewayConfig config) {
         this.metrics = metrics;
         this.globalIgnore = globalIgnore;
+        this.pacing = DrainPacing.of(config.fanout().pacing(), config.fanout().pacingThreshold(),
+                config.fanout().pacingMax());
     }
 
     /** The shard of the calling event loop; must be called on an event loop thread. */
@@ -36,7 +40,7 @@ public class Fanout {
             if (context == null || !Context.isOnEventLoopThread()) {
                 throw new IllegalStateException("not on an event loop: " + thread.getName());
             }
-            shard = new FanoutShard(context, metrics);
+            shard = new FanoutShard(context, metrics, pacing);
             synchronized (this) { // rare: once per event loop for the life of the process
                 shardsByThread.put(thread, shard);
                 shards = shardsByThread.values().toArray(new FanoutShard[0]);

@@ -29,6 +29,10 @@ public final class FanoutShard {
 
     private final Context context;
     private final FanoutListener listener;
+    private final DrainPacing pacing;
+    /** While paced: the next drain waits until then ({@link System#nanoTime()}); a timer is set for it. */
+    private long pausedUntil;
+    private boolean pauseTimerSet;
     private final Queue<Object> inbox = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
 
@@ -42,9 +46,10 @@ public final class FanoutShard {
     /** The last message handed out per exact topic: every local subscriber's position, tracked once per message. */
     private final Map<String, TopicDelivery> lastDelivered = new HashMap<>();
 
-    public FanoutShard(Context context, FanoutListener listener) {
+    public FanoutShard(Context context, FanoutListener listener, DrainPacing pacing) {
         this.context = context;
         this.listener = listener;
+        this.pacing = pacing;
     }
 
     public Context context() {
@@ -124,6 +129,18 @@ public final class FanoutShard {
     }
 
     private void drain() {
+        long start = System.nanoTime();
+        if (start - pausedUntil < 0) {
+            // paced: drainScheduled stays set, so arrivals queue up without scheduling; the timer drains them all
+            if (!pauseTimerSet) {
+                pauseTimerSet = true;
+                context.owner().setTimer(Math.max(1, (pausedUntil - start + 999_999) / 1_000_000), id -> {
+                    pauseTimerSet = false;
+                    drain();
+                });
+            }
+            return;
+        }
         drainScheduled.set(false);
         long delivered = 0;
         Object item;
@@ -139,6 +156,7 @@ public final class FanoutShard {
             listener.delivered(delivered, drained);
             drained.clear();
         }
+        pausedUntil = System.nanoTime() + pacing.pauseAfter(System.nanoTime() - start);
     }
 
     private long deliver(TopicDelivery delivery) {
