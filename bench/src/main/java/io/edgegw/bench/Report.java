@@ -141,6 +141,10 @@ final class Report {
             double gm = idleMedian(Target.GATEWAY, Results.Idle::kibPerConnection);
             double nm = idleMedian(Target.NATS, Results.Idle::kibPerConnection);
             row(md, "resident memory per idle connection (KiB)", fixed(gm), fixed(nm), ratio(gm, nm), "gateway ≤ 8");
+            double gs = idleMedian(Target.GATEWAY, Results.Idle::marginalKiBPerConnection);
+            double ns = idleMedian(Target.NATS, Results.Idle::marginalKiBPerConnection);
+            row(md, "… of which one more connection costs (KiB, RSS slope from half to all)", fixed(gs), fixed(ns),
+                    ratio(gs, ns), "");
         }
         if (!r.failovers.isEmpty()) {
             double f = Results.median(r.failovers, Results.Failover::firstMedian);
@@ -254,9 +258,9 @@ final class Report {
         md.append("## b. ").append(human(o.idleClients)).append(" idle connections, then a burst of ").append(o.burst)
                 .append(" messages to all\n\n");
         md.append("| server | connected | connect s | RSS before MiB | RSS after MiB | KiB per connection "
-                + "| burst done s "
+                + "| marginal KiB | burst done s "
                 + "| burst p50 ms | burst p99 ms | burst max ms | lost | undelivered | dup | runs |\n");
-        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Target t : o.targets) {
             List<Results.Idle> mine = r.idles.stream().filter(i -> i.target() == t).toList();
             if (mine.isEmpty()) {
@@ -267,6 +271,7 @@ final class Report {
                     fixed(Results.median(mine, i -> i.rssBeforeKiB() / 1024.0)),
                     fixed(Results.median(mine, i -> i.rssAfterKiB() / 1024.0)),
                     fixed(Results.median(mine, Results.Idle::kibPerConnection)),
+                    fixed(Results.median(mine, Results.Idle::marginalKiBPerConnection)),
                     fixed(Results.median(mine, Results.Idle::burstSeconds)),
                     fixed(Results.median(mine, Results.Idle::p50)), fixed(Results.median(mine, Results.Idle::p99)),
                     fixed(Results.median(mine, Results.Idle::max)),
@@ -310,12 +315,13 @@ final class Report {
                     s.otherCpu(), s.serverRssKiB()));
         }
         csv.append("\nkind,server,run,clients,ready,connect_s,rss_before_kib,rss_after_kib,rss_after_burst_kib,"
-                + "kib_per_connection,burst,burst_s,p50_ms,p99_ms,max_ms,lost,undelivered,dup\n");
+                + "kib_per_connection,marginal_kib_per_connection,burst,burst_s,p50_ms,p99_ms,max_ms,lost,undelivered,dup\n");
         for (Results.Idle i : r.idles) {
             csv.append(String.format(Locale.ROOT,
-                    "idle,%s,%d,%d,%d,%.3f,%d,%d,%d,%.3f,%d,%.3f,%.3f,%.3f,%.3f,%d,%d,%d%n",
+                    "idle,%s,%d,%d,%d,%.3f,%d,%d,%d,%.3f,%.3f,%d,%.3f,%.3f,%.3f,%.3f,%d,%d,%d%n",
                     i.target().label, i.rep(), i.clients(), i.ready(), i.connectSeconds(), i.rssBeforeKiB(),
-                    i.rssAfterKiB(), i.rssAfterBurstKiB(), i.kibPerConnection(), i.burst(), i.burstSeconds(), i.p50(),
+                    i.rssAfterKiB(), i.rssAfterBurstKiB(), i.kibPerConnection(), i.marginalKiBPerConnection(),
+                    i.burst(), i.burstSeconds(), i.p50(),
                     i.p99(), i.max(), i.lost(), i.undelivered(), i.duplicates()));
         }
         csv.append("\nkind,run,clients,rate,cut_node,first_median_ms,first_p99_ms,first_max_ms,clients_without,"

@@ -25,10 +25,21 @@ final class Results {
 
     /** Scenario b: idle connections, then a burst. */
     record Idle(Target target, int rep, int clients, int ready, double connectSeconds, long rssBeforeKiB,
-                long rssAfterKiB, long rssAfterBurstKiB, int burst, double burstSeconds, double p50, double p99,
-                double max, long lost, long undelivered, long duplicates) {
+                int halfReady, long rssHalfKiB, long rssAfterKiB, long rssAfterBurstKiB, int burst,
+                double burstSeconds, double p50, double p99, double max, long lost, long undelivered,
+                long duplicates) {
+        /** RSS beyond the idle process, per connection: what the target is about. */
         double kibPerConnection() {
             return ready == 0 ? Double.NaN : (rssAfterKiB - rssBeforeKiB) / (double) ready;
+        }
+
+        /**
+         * The slope from half the connections to all of them: what one more idle connection costs, without the
+         * one-off costs the first connections pay (JIT-compiled code, heap pages first touched).
+         */
+        double marginalKiBPerConnection() {
+            int added = ready - halfReady;
+            return added <= 0 ? Double.NaN : (rssAfterKiB - rssHalfKiB) / (double) added;
         }
     }
 

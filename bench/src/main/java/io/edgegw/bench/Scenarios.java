@@ -133,8 +133,18 @@ final class Scenarios {
              ClientGroup group = new ClientGroup(target, "127.0.0.1", server.clientPort, o.clientLoops)) {
             Thread.sleep(2000);
             long rssBefore = server.rssKiB();
-            ClientGroup.ConnectResult connected = group.connect(o.idleClients, i -> 0, o.connectConcurrency,
+            // in two halves, so the RSS slope between them gives the marginal cost of a connection
+            int half = o.idleClients / 2;
+            ClientGroup.ConnectResult first = group.connect(half, i -> 0, o.connectConcurrency,
                     o.connectTimeoutSeconds * 1000L, server::isAlive);
+            Thread.sleep(1000);
+            long rssHalf = server.rssKiB();
+            ClientGroup.ConnectResult second = group.connect(o.idleClients - half, i -> 0, o.connectConcurrency,
+                    o.connectTimeoutSeconds * 1000L, server::isAlive);
+            // ready counts every ready client of the group: after the second half, all of them
+            ClientGroup.ConnectResult connected = new ClientGroup.ConnectResult(o.idleClients,
+                    second.ready(), first.failed() + second.failed(),
+                    first.allDone() && second.allDone(), first.millis() + second.millis());
             Thread.sleep(3000);
             long rssAfter = server.rssKiB();
             if (!server.isAlive() || connected.ready() < o.idleClients) {
@@ -146,9 +156,11 @@ final class Scenarios {
                 log("  %s died while clients connected (%d ready)", target.label, connected.ready());
                 return;
             }
-            log("  connected %d/%d in %.2f s (%d failed); RSS %d -> %d KiB: %.2f KiB per connection",
-                    connected.ready(), o.idleClients, connected.millis() / 1000, connected.failed(), rssBefore,
-                    rssAfter, (rssAfter - rssBefore) / (double) Math.max(1, connected.ready()));
+            log("  connected %d/%d in %.2f s (%d failed); RSS %d -> %d -> %d KiB: %.2f KiB per connection, %.2f from"
+                            + " half to all", connected.ready(), o.idleClients, connected.millis() / 1000,
+                    connected.failed(), rssBefore, rssHalf, rssAfter,
+                    (rssAfter - rssBefore) / (double) Math.max(1, connected.ready()),
+                    (rssAfter - rssHalf) / (double) Math.max(1, second.ready() - first.ready()));
             long start = System.nanoTime();
             group.window.set(start, start + nanos(120));
             long expected = (long) connected.ready() * o.burst;
@@ -168,7 +180,7 @@ final class Scenarios {
             long rssBurst = server.rssKiB();
             Histogram h = s.latency;
             Results.Idle r = new Results.Idle(target, rep, o.idleClients, connected.ready(), connected.millis() / 1000,
-                    rssBefore, rssAfter, rssBurst, o.burst, doneAt == 0 ? Double.NaN : (doneAt - start) / 1e9,
+                    rssBefore, first.ready(), rssHalf, rssAfter, rssBurst, o.burst, doneAt == 0 ? Double.NaN : (doneAt - start) / 1e9,
                     ms(h.getValueAtPercentile(50)), ms(h.getValueAtPercentile(99)), ms(h.getMaxValue()), s.lost,
                     s.undelivered, s.duplicates);
             results.idles.add(r);
