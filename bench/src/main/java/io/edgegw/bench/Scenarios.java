@@ -156,6 +156,7 @@ final class Scenarios {
                 log("  %s died while clients connected (%d ready)", target.label, connected.ready());
                 return;
             }
+            log("  halves connected in %.2f s and %.2f s", first.millis() / 1000, second.millis() / 1000);
             log("  connected %d/%d in %.2f s (%d failed); RSS %d -> %d -> %d KiB: %.2f KiB per connection, %.2f from"
                             + " half to all", connected.ready(), o.idleClients, connected.millis() / 1000,
                     connected.failed(), rssBefore, rssHalf, rssAfter,
