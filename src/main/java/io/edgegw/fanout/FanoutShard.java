@@ -26,6 +26,13 @@ public final class FanoutShard {
 
     private static final Subscriber[] NONE = new Subscriber[0];
     private static final int MAX_RESOLVED = 65_536;
+    /**
+     * What one drain takes from the queue at most. A loop far behind would otherwise take everything at once and
+     * give every subscriber a frame of all of it: memory in proportion to backlog times subscribers, frames too
+     * large for browsers, and a collapse instead of a plateau when the gateway is overloaded.
+     */
+    static final int MAX_ITEMS_PER_DRAIN = 256;
+    static final long MAX_BYTES_PER_DRAIN = 32 * 1024;
 
     private final Context context;
     private final FanoutListener listener;
@@ -143,10 +150,14 @@ public final class FanoutShard {
         }
         drainScheduled.set(false);
         long delivered = 0;
+        int items = 0;
+        long bytes = 0;
         Object item;
-        while ((item = inbox.poll()) != null) {
+        while (items < MAX_ITEMS_PER_DRAIN && bytes < MAX_BYTES_PER_DRAIN && (item = inbox.poll()) != null) {
+            items++;
             if (item instanceof TopicDelivery delivery) {
                 delivered += deliver(delivery);
+                bytes += delivery.payloadLength();
             } else {
                 ((Runnable) item).run();
             }
@@ -157,6 +168,9 @@ public final class FanoutShard {
             drained.clear();
         }
         pausedUntil = System.nanoTime() + pacing.pauseAfter(System.nanoTime() - start);
+        if (!inbox.isEmpty() && drainScheduled.compareAndSet(false, true)) {
+            context.runOnContext(ignored -> drain()); // the rest in another task: other work on this loop goes first
+        }
     }
 
     private long deliver(TopicDelivery delivery) {

@@ -1,5 +1,7 @@
 package io.edgegw.fanout;
 
+import io.vertx.core.buffer.Buffer;
+
 /**
  * One topic message on its way to subscribers: the exact line or binary frame the node sent, with the header fields
  * the gateway read from it. Immutable; the same instance goes to every subscriber.
@@ -14,5 +16,10 @@ public record TopicDelivery(String topic, String epoch, long offset, Object payl
 
     public boolean isControl() {
         return epoch == null;
+    }
+
+    /** The payload's size: chars of a text line, bytes of a binary frame. */
+    public int payloadLength() {
+        return payload instanceof String line ? line.length() : ((Buffer) payload).length();
     }
 }
