@@ -24,10 +24,21 @@ public record DrainPacing(double factor, long thresholdNanos, long maxPauseNanos
     }
 
     /**
-     * The pause after a drain that took {@code drainNanos}, at most {@code maxPauseNanos}: without a cap, larger
-     * batches make longer drains and longer pauses, until frames grow so large that browsers struggle with them.
+     * The pause after a drain that took {@code drainNanos} to hand {@code deliveries} messages to subscribers in
+     * {@code frames} frames; at most {@code maxPauseNanos}: without a cap, larger batches make longer drains and
+     * longer pauses, until frames grow so large that browsers struggle with them.
+     * <p>
+     * No pause unless batches are already forming (on average at least {@value #MIN_BATCH} messages a frame): when
+     * every subscriber got a single message (many topics, few subscribers each), a pause would not make any frame
+     * larger, only leave the loop idle while messages wait.
      */
-    public long pauseAfter(long drainNanos) {
-        return drainNanos <= thresholdNanos ? 0 : Math.min(maxPauseNanos, (long) (drainNanos * factor));
+    public long pauseAfter(long drainNanos, long deliveries, int frames) {
+        if (drainNanos <= thresholdNanos || deliveries < MIN_BATCH * frames) {
+            return 0;
+        }
+        return Math.min(maxPauseNanos, (long) (drainNanos * factor));
     }
+
+    /** Messages per frame, on average over a drain, from which pausing pays. */
+    static final double MIN_BATCH = 1.5;
 }

@@ -162,12 +162,14 @@ public final class FanoutShard {
                 ((Runnable) item).run();
             }
         }
+        int frames = touched.size();
         flushTouched();
         if (!drained.isEmpty()) {
             listener.delivered(delivered, drained);
             drained.clear();
         }
-        pausedUntil = System.nanoTime() + pacing.pauseAfter(System.nanoTime() - start);
+        long now = System.nanoTime();
+        pausedUntil = now + pacing.pauseAfter(now - start, delivered, frames);
         if (!inbox.isEmpty() && drainScheduled.compareAndSet(false, true)) {
             context.runOnContext(ignored -> drain()); // the rest in another task: other work on this loop goes first
         }

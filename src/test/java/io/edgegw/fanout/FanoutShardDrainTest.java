@@ -80,12 +80,14 @@ class FanoutShardDrainTest {
         }
     };
 
-    private Recorder subscribedRecorder(FanoutShard shard, Context context) throws Exception {
+    /** A shard on a fresh context of the test's Vert.x, with one recording subscriber of topic "t". */
+    private Recorder subscribedTo(DrainPacing pacing) throws Exception {
+        Context context = vertx.getOrCreateContext();
         Recorder recorder = new Recorder();
-        recorder.shard = shard;
+        recorder.shard = new FanoutShard(context, QUIET, pacing);
         CompletableFuture<Void> done = new CompletableFuture<>();
         context.runOnContext(ignored -> {
-            shard.subscribe("t", recorder);
+            recorder.shard.subscribe("t", recorder);
             done.complete(null);
         });
         done.get(5, TimeUnit.SECONDS);
@@ -116,10 +118,8 @@ class FanoutShardDrainTest {
 
     @Test
     void afterALongDrainWhatArrivesDuringThePauseLeavesInOneFlush() throws Exception {
-        Context context = vertx.getOrCreateContext();
-        FanoutShard shard = new FanoutShard(context, QUIET,
-                DrainPacing.of(1.0, Duration.ofMillis(2), Duration.ofMillis(200)));
-        Recorder recorder = subscribedRecorder(shard, context);
+        Recorder recorder = subscribedTo(DrainPacing.of(1.0, Duration.ofMillis(2), Duration.ofMillis(200)));
+        FanoutShard shard = recorder.shard;
 
         long busyEnded = longDrainThenMessages(shard, 5, 2);
 
@@ -131,10 +131,8 @@ class FanoutShardDrainTest {
 
     @Test
     void thePauseIsCappedByTheMaximum() throws Exception {
-        Context context = vertx.getOrCreateContext();
-        FanoutShard shard = new FanoutShard(context, QUIET,
-                DrainPacing.of(10.0, Duration.ofMillis(2), Duration.ofMillis(5)));
-        Recorder recorder = subscribedRecorder(shard, context);
+        Recorder recorder = subscribedTo(DrainPacing.of(10.0, Duration.ofMillis(2), Duration.ofMillis(5)));
+        FanoutShard shard = recorder.shard;
 
         long busyEnded = longDrainThenMessages(shard, 1, 0);
 
@@ -145,9 +143,8 @@ class FanoutShardDrainTest {
 
     @Test
     void withoutPacingArrivalsAreFlushedAsTheyCome() throws Exception {
-        Context context = vertx.getOrCreateContext();
-        FanoutShard shard = new FanoutShard(context, QUIET, DrainPacing.OFF);
-        Recorder recorder = subscribedRecorder(shard, context);
+        Recorder recorder = subscribedTo(DrainPacing.OFF);
+        FanoutShard shard = recorder.shard;
 
         longDrainThenMessages(shard, 5, 15);
 
@@ -158,9 +155,8 @@ class FanoutShardDrainTest {
 
     @Test
     void aBacklogLeavesInBoundedFramesInOrder() throws Exception {
-        Context context = vertx.getOrCreateContext();
-        FanoutShard shard = new FanoutShard(context, QUIET, DrainPacing.OFF);
-        Recorder recorder = subscribedRecorder(shard, context);
+        Recorder recorder = subscribedTo(DrainPacing.OFF);
+        FanoutShard shard = recorder.shard;
         CompletableFuture<Void> release = new CompletableFuture<>();
         shard.enqueue((Runnable) () -> release.join()); // the loop is busy while the backlog builds up
         for (int i = 1; i <= 1000; i++) {
