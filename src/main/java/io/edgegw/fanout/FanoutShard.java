@@ -57,6 +57,7 @@ public final class FanoutShard {
         this.context = context;
         this.listener = listener;
         this.pacing = pacing;
+        this.pausedUntil = System.nanoTime(); // not 0: nanoTime may be negative
     }
 
     public Context context() {
