@@ -61,6 +61,9 @@ public class GatewayEndpoint {
     @OnOpen
     @NonBlocking
     void onOpen(WebSocketConnection connection) {
+        // counted here rather than from WebSockets Next's @Open/@Closed CDI events: those are fired asynchronously
+        // (a worker task and a context capture per link) only when someone observes them
+        services.metrics().clientOpened(); // a link refused after the upgrade counts too, with the code it got
         try {
             open(connection);
         } catch (RuntimeException | Error e) {
@@ -183,6 +186,9 @@ public class GatewayEndpoint {
     @OnClose
     @NonBlocking
     void onClose(CloseReason reason, WebSocketConnection connection) {
+        // the code of the close frame received (a browser echoes the gateway's own); WebSockets Next reports a link
+        // that died without a close frame as 1005 (no status), as it does a close frame without a code
+        services.metrics().clientClosed(reason == null ? CloseReason.EMPTY.getCode() : reason.getCode());
         ClientSession session = connection.userData().get(SESSION);
         if (session != null) {
             services.metrics().sessions().decrementAndGet();
