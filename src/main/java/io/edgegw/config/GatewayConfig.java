@@ -213,10 +213,10 @@ public interface GatewayConfig {
 
         /**
          * Batching under load. After a drain of an event loop's queue that took longer than
-         * {@code pacing-threshold}, that loop waits {@code pacing} times as long before its next drain, so what
-         * arrives meanwhile leaves in fewer, larger frames: less CPU per message for the gateway and for the
-         * browsers, at the price of that wait in latency, paid only when the gateway is busy. {@code 0} turns it
-         * off.
+         * {@code pacing-threshold} and already gave its frames 1.5 messages or more on average, that loop waits
+         * {@code pacing} times as long before its next drain, so what arrives meanwhile leaves in fewer, larger
+         * frames: less CPU per message for the gateway and for the browsers, at the price of that wait in latency,
+         * paid only when the gateway is busy. {@code 0} turns it off.
          */
         @WithDefault("1.0")
         double pacing();
