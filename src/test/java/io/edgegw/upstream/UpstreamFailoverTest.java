@@ -22,10 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import jakarta.inject.Inject;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -43,23 +40,7 @@ import io.quarkus.test.junit.QuarkusTest;
  */
 @QuarkusTest
 @WithTestResource(ProxiedClusterResource.class)
-class UpstreamFailoverTest {
-
-    @Inject
-    UpstreamPool pool;
-
-    private ProxiedGateway gateway;
-
-    @BeforeEach
-    void healed() {
-        gateway = new ProxiedGateway(pool);
-        gateway.reset();
-    }
-
-    @AfterEach
-    void closeBrowsers() {
-        gateway.close();
-    }
+class UpstreamFailoverTest extends ProxiedGatewayTest {
 
     @Test
     void reconnectsToTheNextNodeWhenTheLinkDropsWithoutACloseFrameAndLosesNoMessage() throws Exception {

@@ -13,10 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.stream.Stream;
 
-import jakarta.inject.Inject;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.edgegw.testkit.ProxiedClusterResource;
@@ -31,26 +28,10 @@ import io.quarkus.test.junit.QuarkusTest;
  */
 @QuarkusTest
 @WithTestResource(ProxiedClusterResource.class)
-class UpstreamLeakTest {
+class UpstreamLeakTest extends ProxiedGatewayTest {
 
     private static final int FAILOVERS = 200;
     private static final int FD_TOLERANCE = 12;
-
-    @Inject
-    UpstreamPool pool;
-
-    private ProxiedGateway gateway;
-
-    @BeforeEach
-    void healed() {
-        gateway = new ProxiedGateway(pool);
-        gateway.reset();
-    }
-
-    @AfterEach
-    void closeBrowsers() {
-        gateway.close();
-    }
 
     @Test
     void twoHundredFailoversLeaveFileDescriptorsTimersAndSocketsFlat() throws IOException {

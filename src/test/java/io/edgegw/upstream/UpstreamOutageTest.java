@@ -18,10 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-import jakarta.inject.Inject;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.edgegw.testkit.ProxiedClusterResource;
@@ -34,27 +31,10 @@ import io.vertx.core.json.JsonObject;
 /** Every node unreachable for a while: what browsers are told, how the gateway keeps trying, and the recovery. */
 @QuarkusTest
 @WithTestResource(ProxiedClusterResource.class)
-class UpstreamOutageTest {
+class UpstreamOutageTest extends ProxiedGatewayTest {
 
     /** Attempts to watch at the proxies: with 50 ms to 400 ms of backoff, about 2.5 s of outage. */
     private static final int ATTEMPTS = 14;
-
-    @Inject
-    UpstreamPool pool;
-
-    private ProxiedGateway gateway;
-
-    @BeforeEach
-    void healed() {
-        gateway = new ProxiedGateway(pool);
-        gateway.reset();
-    }
-
-    @AfterEach
-    void closeBrowsers() {
-        ProxiedClusterResource.heal();
-        gateway.close();
-    }
 
     @Test
     void whileNoNodeIsReachableSendsFailInTimeTheGatewayBacksOffAndEverythingResumesAfter() {

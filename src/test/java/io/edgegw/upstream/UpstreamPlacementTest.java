@@ -13,10 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-import jakarta.inject.Inject;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.edgegw.demo.ReferenceNode;
@@ -31,24 +28,7 @@ import io.quarkus.test.junit.QuarkusTest;
  */
 @QuarkusTest
 @WithTestResource(ProxiedClusterResource.TwoConnections.class)
-class UpstreamPlacementTest {
-
-    @Inject
-    UpstreamPool pool;
-
-    private ProxiedGateway gateway;
-
-    @BeforeEach
-    void healed() {
-        gateway = new ProxiedGateway(pool);
-        gateway.reset();
-    }
-
-    @AfterEach
-    void closeBrowsers() {
-        ProxiedClusterResource.heal();
-        gateway.close();
-    }
+class UpstreamPlacementTest extends ProxiedGatewayTest {
 
     @Test
     void whatALostConnectionCarriedMovesAtOnceToTheOneStillUpAndNothingMovesBack() {
