@@ -4,10 +4,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.ClientWebSocket;
-import io.vertx.core.http.WebSocketClient;
-import io.vertx.core.http.WebSocketClientOptions;
-import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SocketAddress;
 
@@ -20,7 +16,8 @@ import java.util.concurrent.CompletionException;
 import java.util.function.Predicate;
 
 /**
- * A browser stand-in: one real WebSocket (Vert.x {@link WebSocketClient}) that records everything it receives.
+ * A browser stand-in: one real WebSocket ({@link RawWebSocket}, RFC 6455 on a Vert.x TCP socket) that records
+ * everything it receives.
  *
  * <p>Text frames are split on {@code \n} and each line parsed as one JSON message (PROTOCOL.md section 0); a line
  * that is not a JSON object makes every later query fail with an {@link AssertionError}, so a framing bug cannot
@@ -28,21 +25,17 @@ import java.util.function.Predicate;
  * the connection's state and the last messages seen; they fail at once when the connection closed without the
  * awaited message.
  *
- * <p><b>Close codes.</b> When the link dies without a close frame (TCP closed or reset, e.g. by
- * {@link TcpProxy#cut()}), Vert.x 4.5 reports {@code closeStatusCode() == null} and a {@code closeReason() == null},
- * and hands an {@code io.vertx.core.http.HttpClosedException: Connection was closed} to the exception handler. This
- * client reports that as {@value Inbox#ABNORMAL_CLOSURE}, as a browser does and as PROTOCOL.md calls it. Otherwise
- * {@link #closeCode()} is the code of the peer's close frame (after {@link #close()}: the code the peer echoed).
+ * <p><b>Close codes</b> are what a browser reports: the code of the peer's close frame (after {@link #close()}: the
+ * code the peer echoed), 1005 for a close frame without a code, and {@value Inbox#ABNORMAL_CLOSURE} when the link
+ * died without a close frame (TCP closed or reset, e.g. by {@link TcpProxy#cut()}).
  *
- * <p><b>Dropping a link.</b> Vert.x has no public API that closes a WebSocket's TCP connection without a close frame
- * ({@code WebSocket.close()} and {@code WebSocketClient.close()} both send one). A client that must be able to
- * {@link #drop()} is therefore made by {@link #connectThrough(TcpProxy, String)}, and the drop cuts its connection in
- * that proxy.
+ * <p><b>Dropping a link.</b> A client that must be able to {@link #drop()} (end TCP without a close frame, as a
+ * network failure does) is made by {@link #connectThrough(TcpProxy, String)}, and the drop cuts its connection in
+ * that proxy: the cut is then seen by both ends, as it would be.
  *
- * <p><b>Many clients.</b> Each client owns its {@link WebSocketClient} (so no pool limits how many connect to one
- * server) and closes it when the WebSocket closes. All run on {@link #sharedVertx()} unless
- * {@link #connectAsync(Vertx, String, Map, List)} is given another Vert.x; start hundreds at once with
- * {@code connectAsync} and {@code Future.all}.
+ * <p><b>Many clients.</b> Each client has its own TCP connection (no pool limits how many connect to one server).
+ * All run on {@link #sharedVertx()} unless {@link #connectAsync(Vertx, String, Map, List)} is given another Vert.x;
+ * start hundreds at once with {@code connectAsync} and {@code Future.all}.
  *
  * <p>Threads: every method may be called from any test thread; the blocking ones refuse to run on a Vert.x thread.
  */
@@ -54,15 +47,15 @@ public final class TestClient implements AutoCloseable {
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
     /** The gateway batches messages into frames; a frame of a large batch must not be refused by the test client. */
     private static final int MAX_FRAME_BYTES = 64 * 1024 * 1024;
-    /** Seconds the client waits for the peer to end TCP after a close handshake, before it ends TCP itself. */
-    private static final int CLOSING_TIMEOUT_SECONDS = 2;
+    /** How long the client waits for the peer to end TCP after a close handshake, before it ends TCP itself. */
+    private static final Duration CLOSING_TIMEOUT = Duration.ofSeconds(2);
 
     private final String url;
-    private final ClientWebSocket socket;
+    private final RawWebSocket socket;
     private final Inbox inbox;
     private final TcpProxy route;
 
-    private TestClient(String url, ClientWebSocket socket, Inbox inbox, TcpProxy route) {
+    private TestClient(String url, RawWebSocket socket, Inbox inbox, TcpProxy route) {
         this.url = url;
         this.socket = socket;
         this.inbox = inbox;
@@ -88,8 +81,8 @@ public final class TestClient implements AutoCloseable {
     /**
      * Connects with extra handshake headers and offered subprotocols, and waits for the upgrade.
      *
-     * <p>Unless {@code headers} names an {@code Origin}, Vert.x sends {@code Origin: http://host:port} of the URL, as
-     * a page served by that host would. When subprotocols are offered, the server must select one of them, or the
+     * <p>Unless {@code headers} names an {@code Origin}, the client sends {@code Origin: http://host:port} of the URL,
+     * as a page served by that host would. When subprotocols are offered, the server must select one of them, or the
      * handshake fails (as in browsers).
      *
      * @throws CompletionException if the connection or the upgrade fails (the cause says how; a refused upgrade is
@@ -117,64 +110,47 @@ public final class TestClient implements AutoCloseable {
     /** {@link #connectThrough(TcpProxy, String)} with handshake headers and subprotocols. */
     public static TestClient connectThrough(TcpProxy proxy, String url, Map<String, String> headers,
             List<String> subprotocols) {
-        WebSocketConnectOptions options = handshake(URI.create(url), headers, subprotocols)
-                .setHost("127.0.0.1")
-                .setPort(proxy.port());
-        return await(open(sharedVertx(), url, options, proxy), url);
+        return await(open(sharedVertx(), url, handshake(URI.create(url), headers, subprotocols, proxy), proxy), url);
     }
 
     private static TestClient await(Future<TestClient> connecting, String url) {
         try {
             return Futures.await(connecting, CONNECT_TIMEOUT.plusSeconds(1), "WebSocket upgrade of " + url);
         } catch (AssertionError timedOut) {
-            connecting.onSuccess(late -> late.socket.close());
+            connecting.onSuccess(late -> late.socket.close((short) 1000));
             throw timedOut;
         }
     }
 
-    private static Future<TestClient> open(Vertx vertx, String url, WebSocketConnectOptions options,
+    private static Future<TestClient> open(Vertx vertx, String url, RawWebSocket.Handshake handshake,
             TcpProxy route) {
-        WebSocketClient owner = vertx.createWebSocketClient(new WebSocketClientOptions()
-                .setMaxFrameSize(MAX_FRAME_BYTES)
-                .setMaxMessageSize(MAX_FRAME_BYTES)
-                .setClosingTimeout(CLOSING_TIMEOUT_SECONDS)
-                .setConnectTimeout((int) CONNECT_TIMEOUT.toMillis())
-                .setTrustAll(true)
-                .setVerifyHost(false));
-        Inbox inbox = new Inbox();
-        // Handlers are in place before the upgrade, so not even a frame sent with the 101 response is missed.
-        ClientWebSocket socket = owner.webSocket();
-        socket.textMessageHandler(inbox::onText)
-                .binaryMessageHandler(inbox::onBinary)
-                .pongHandler(ignored -> inbox.onPong())
-                .exceptionHandler(inbox::onError)
-                .closeHandler(ignored -> {
-                    inbox.onClose(socket.closeStatusCode(), socket.closeReason());
-                    owner.close();
-                });
-        return socket.connect(options)
-                .map(connected -> new TestClient(url, socket, inbox, route))
-                .onFailure(ignored -> owner.close());
+        Inbox inbox = new Inbox(); // exists before the upgrade: frames that come with the 101 are recorded too
+        return RawWebSocket.connect(vertx, handshake, inbox)
+                .map(socket -> new TestClient(url, socket, inbox, route));
     }
 
-    private static WebSocketConnectOptions handshake(URI url, Map<String, String> headers, List<String> subprotocols) {
+    private static RawWebSocket.Handshake handshake(URI url, Map<String, String> headers, List<String> subprotocols) {
+        return handshake(url, headers, subprotocols, null);
+    }
+
+    private static RawWebSocket.Handshake handshake(URI url, Map<String, String> headers, List<String> subprotocols,
+            TcpProxy route) {
         String scheme = Objects.requireNonNullElse(url.getScheme(), "").toLowerCase();
         if (!scheme.equals("ws") && !scheme.equals("wss")) {
             throw new IllegalArgumentException("not a ws:// or wss:// URL: " + url);
         }
         boolean tls = scheme.equals("wss");
         String path = url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath();
-        WebSocketConnectOptions options = new WebSocketConnectOptions()
-                .setHost(url.getHost())
-                .setPort(url.getPort() != -1 ? url.getPort() : tls ? 443 : 80)
-                .setSsl(tls)
-                .setURI(url.getRawQuery() == null ? path : path + "?" + url.getRawQuery())
-                .setTimeout(CONNECT_TIMEOUT.toMillis());
-        if (!subprotocols.isEmpty()) {
-            options.setSubProtocols(List.copyOf(subprotocols));
-        }
-        headers.forEach(options::putHeader);
-        return options;
+        return new RawWebSocket.Handshake(
+                route == null ? url.getHost() : "127.0.0.1",
+                route == null ? (url.getPort() != -1 ? url.getPort() : tls ? 443 : 80) : route.port(),
+                tls,
+                url.getRawQuery() == null ? path : path + "?" + url.getRawQuery(),
+                Map.copyOf(headers),
+                List.copyOf(subprotocols),
+                CONNECT_TIMEOUT,
+                MAX_FRAME_BYTES,
+                CLOSING_TIMEOUT);
     }
 
     // ---- sending
@@ -182,7 +158,7 @@ public final class TestClient implements AutoCloseable {
     /** Sends {@code text} as one text frame, as is. */
     public void send(String text) {
         requireOpen();
-        socket.writeTextMessage(text).onFailure(inbox::onError);
+        socket.sendText(text);
     }
 
     /** Sends {@code messages} in one text frame, separated by {@code \n}. */
@@ -193,13 +169,13 @@ public final class TestClient implements AutoCloseable {
     /** Sends one binary frame. */
     public void sendBinary(byte[] bytes) {
         requireOpen();
-        socket.writeBinaryMessage(Buffer.buffer(bytes)).onFailure(inbox::onError);
+        socket.sendBinary(Buffer.buffer(bytes));
     }
 
     /** Sends a WebSocket ping frame; see {@link #pongCount()}. (Browsers cannot; this is for probing links.) */
     public void ping() {
         requireOpen();
-        socket.writePing(Buffer.buffer("testkit")).onFailure(inbox::onError);
+        socket.ping(Buffer.buffer("testkit"));
     }
 
     private void requireOpen() {
@@ -297,7 +273,7 @@ public final class TestClient implements AutoCloseable {
 
     /** The subprotocol the server selected, or null. */
     public String subprotocol() {
-        return socket.subProtocol();
+        return socket.subprotocol();
     }
 
     /** This end of the TCP connection, as the server (or a proxy) sees its peer. */
@@ -326,8 +302,8 @@ public final class TestClient implements AutoCloseable {
      */
     public void drop() {
         if (route == null) {
-            throw new IllegalStateException("drop() needs a client made by connectThrough(TcpProxy, url): Vert.x has"
-                    + " no public API to end a WebSocket's TCP connection without a close frame");
+            throw new IllegalStateException("drop() needs a client made by connectThrough(TcpProxy, url): the cut is"
+                    + " made in the proxy");
         }
         if (!inbox.isClosed()) {
             route.cut(localAddress());
