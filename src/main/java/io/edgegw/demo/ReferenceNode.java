@@ -30,6 +30,8 @@ import java.util.function.Function;
 public final class ReferenceNode {
 
     private static final Logger LOG = Logger.getLogger(ReferenceNode.class);
+    /** Binds tried for "port 0" before giving up (each a random port; see {@link RestartablePorts}). */
+    private static final int RANDOM_PORT_ATTEMPTS = 20;
 
     static final String HOST = "127.0.0.1";
     static final short GOING_AWAY = 1001;
@@ -42,7 +44,7 @@ public final class ReferenceNode {
     public static final class Options {
         /** The id the node gives in {@code welcome}; null = a random one. */
         public String nodeId;
-        /** Port to listen on, 0 = random (the actual port is kept for restarts). */
+        /** Port to listen on, 0 = a random free one below the ephemeral range (kept for restarts). */
         public int port = 0;
         /** The token every gateway must send in {@code hello}; null = accept any. */
         public String token;
@@ -99,8 +101,9 @@ public final class ReferenceNode {
     }
 
     /**
-     * Listens on 127.0.0.1 at the configured port (0 = random; the actual port is reused on every restart, so restart
-     * only once the previous stop or kill has completed).
+     * Listens on 127.0.0.1 at the configured port (0 = a random free port below the ephemeral range, see
+     * {@link RestartablePorts}; the actual port is reused on every restart, so restart only once the previous stop or
+     * kill has completed).
      */
     public synchronized Future<Void> start() {
         if (server != null) {
@@ -114,7 +117,8 @@ public final class ReferenceNode {
                 .requestHandler(this::onHttpRequest);
         server = http;
         return http.listen()
-                .compose(listening -> relay.listen(HOST, port, listening.actualPort()))
+                .compose(listening -> port != 0 ? relay.listen(HOST, port, listening.actualPort())
+                        : listenOnRestartablePort(listening.actualPort(), RANDOM_PORT_ATTEMPTS))
                 .onSuccess(actualPort -> {
                     port = actualPort;
                     LOG.infof("reference node %s listening on %s", id, url());
@@ -129,6 +133,13 @@ public final class ReferenceNode {
                     }
                 })
                 .mapEmpty();
+    }
+
+    private Future<Integer> listenOnRestartablePort(int internalPort, int attemptsLeft) {
+        return relay.listen(HOST, RestartablePorts.pick(), internalPort)
+                .recover(taken -> attemptsLeft > 1
+                        ? relay.close().compose(closed -> listenOnRestartablePort(internalPort, attemptsLeft - 1))
+                        : Future.failedFuture(taken));
     }
 
     /** Closes every gateway connection with 1001 (going away), waits for them to close, then closes the server. */

@@ -10,6 +10,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -125,8 +127,12 @@ class ReferenceNodeTest {
     }
 
     @Test
-    void restartsOnTheSamePortAfterKill() {
+    void restartsOnTheSamePortAfterKill() throws Exception {
         int port = node.port();
+        // below the ephemeral range: no outgoing connection can hold the port while the node is down
+        int ephemeralStart = Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
+                .get(0).trim().split("\\s+")[0]);
+        assertTrue(port >= 10_000 && port < ephemeralStart, () -> "port " + port);
 
         await(node.kill());
         await(node.start());
