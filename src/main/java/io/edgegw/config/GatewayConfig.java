@@ -226,10 +226,22 @@ public interface GatewayConfig {
         @WithDefault("2ms")
         Duration pacingThreshold();
 
-        /** The longest pause {@code pacing} makes: the most it adds to a message's latency. {@code 0} turns it off. */
+        /**
+         * The longest pause {@code pacing} makes while the loop falls behind (its drains stop at their bound with
+         * more queued): the most it adds to a message's latency under overload. {@code 0} turns pacing off.
+         */
         @WithName("pacing-max")
         @WithDefault("20ms")
         Duration pacingMax();
+
+        /**
+         * The longest pause while the loop keeps up (each drain takes all that is queued): what pacing adds to
+         * latency at moderate load. Falling behind doubles the cap per drain up to {@code pacing-max}; catching up
+         * halves it back.
+         */
+        @WithName("pacing-max-keeping-up")
+        @WithDefault("5ms")
+        Duration pacingMaxKeepingUp();
 
         History history();
     }

@@ -28,7 +28,7 @@ public class Fanout {
         this.metrics = metrics;
         this.globalIgnore = globalIgnore;
         this.pacing = DrainPacing.of(config.fanout().pacing(), config.fanout().pacingThreshold(),
-                config.fanout().pacingMax());
+                config.fanout().pacingMaxKeepingUp(), config.fanout().pacingMax());
     }
 
     /** The shard of the calling event loop; must be called on an event loop thread. */

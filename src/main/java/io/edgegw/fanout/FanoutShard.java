@@ -40,6 +40,8 @@ public final class FanoutShard {
     /** While paced: the next drain waits until then ({@link System#nanoTime()}); a timer is set for it. */
     private long pausedUntil;
     private boolean pauseTimerSet;
+    /** The longest pause for now: adapts to whether this loop keeps up ({@link DrainPacing#nextCap}). */
+    private long pauseCap;
     private final Queue<Object> inbox = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
 
@@ -58,6 +60,7 @@ public final class FanoutShard {
         this.listener = listener;
         this.pacing = pacing;
         this.pausedUntil = System.nanoTime(); // not 0: nanoTime may be negative
+        this.pauseCap = pacing.initialCapNanos();
     }
 
     public Context context() {
@@ -169,8 +172,11 @@ public final class FanoutShard {
             listener.delivered(delivered, drained);
             drained.clear();
         }
+        boolean stoppedAtBound = items >= MAX_ITEMS_PER_DRAIN || bytes >= MAX_BYTES_PER_DRAIN;
+        boolean fallingBehind = stoppedAtBound && !inbox.isEmpty();
+        pauseCap = pacing.nextCap(pauseCap, fallingBehind);
         long now = System.nanoTime();
-        pausedUntil = now + pacing.pauseAfter(now - start, delivered, frames);
+        pausedUntil = now + pacing.pauseAfter(now - start, delivered, frames, pauseCap);
         if (!inbox.isEmpty() && drainScheduled.compareAndSet(false, true)) {
             context.runOnContext(ignored -> drain()); // the rest in another task: other work on this loop goes first
         }

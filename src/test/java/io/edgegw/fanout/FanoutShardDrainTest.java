@@ -35,6 +35,9 @@ class FanoutShardDrainTest {
         private final List<List<Long>> flushes = new ArrayList<>();
         private final List<Long> pending = new ArrayList<>();
         private final List<Long> flushedAtNanos = new ArrayList<>();
+        private final List<Long> firstDeliveryAtNanos = new ArrayList<>();
+        /** CPU each delivery costs, to make drains long. */
+        private long deliverSpinNanos;
         private FanoutShard shard;
 
         @Override
@@ -46,8 +49,13 @@ class FanoutShardDrainTest {
         public synchronized void deliver(TopicDelivery delivery) {
             if (pending.isEmpty()) {
                 shard.touched(this);
+                firstDeliveryAtNanos.add(System.nanoTime());
             }
             pending.add(delivery.offset());
+            long until = System.nanoTime() + deliverSpinNanos;
+            while (System.nanoTime() < until) {
+                Thread.onSpinWait();
+            }
         }
 
         @Override
@@ -67,6 +75,15 @@ class FanoutShardDrainTest {
 
         synchronized long lastFlushNanos() {
             return flushedAtNanos.get(flushedAtNanos.size() - 1);
+        }
+
+        /** The pause before each drain after the first: from one flush to the next drain's first delivery. */
+        synchronized List<Duration> pauses() {
+            List<Duration> pauses = new ArrayList<>();
+            for (int i = 1; i < firstDeliveryAtNanos.size(); i++) {
+                pauses.add(Duration.ofNanos(firstDeliveryAtNanos.get(i) - flushedAtNanos.get(i - 1)));
+            }
+            return pauses;
         }
     }
 
@@ -118,7 +135,8 @@ class FanoutShardDrainTest {
 
     @Test
     void afterALongDrainWhatArrivesDuringThePauseLeavesInOneFlush() throws Exception {
-        Recorder recorder = subscribedTo(DrainPacing.of(1.0, Duration.ofMillis(2), Duration.ofMillis(200)));
+        Recorder recorder = subscribedTo(DrainPacing.of(1.0, Duration.ofMillis(2), Duration.ofMillis(200),
+                Duration.ofMillis(200)));
         FanoutShard shard = recorder.shard;
 
         long busyEnded = longDrainThenMessages(shard, 5, 2);
@@ -131,7 +149,8 @@ class FanoutShardDrainTest {
 
     @Test
     void thePauseIsCappedByTheMaximum() throws Exception {
-        Recorder recorder = subscribedTo(DrainPacing.of(10.0, Duration.ofMillis(2), Duration.ofMillis(5)));
+        Recorder recorder = subscribedTo(DrainPacing.of(10.0, Duration.ofMillis(2), Duration.ofMillis(5),
+                Duration.ofMillis(5)));
         FanoutShard shard = recorder.shard;
 
         long busyEnded = longDrainThenMessages(shard, 1, 0);
@@ -139,6 +158,30 @@ class FanoutShardDrainTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> recorder.delivered() == 1);
         // 10 × 60 ms = 600 ms uncapped, 5 ms capped
         assertThat(Duration.ofNanos(recorder.lastFlushNanos() - busyEnded)).isLessThan(Duration.ofMillis(300));
+    }
+
+    @Test
+    void whileTheLoopFallsBehindThePauseCapGrowsTowardsTheMaximum() throws Exception {
+        // cap 1 ms while keeping up; each drain of a bounded batch takes >= 10 ms (40 µs per delivery)
+        Recorder recorder = subscribedTo(DrainPacing.of(1.0, Duration.ofMillis(2), Duration.ofMillis(1),
+                Duration.ofMillis(200)));
+        recorder.deliverSpinNanos = 40_000;
+        FanoutShard shard = recorder.shard;
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        shard.enqueue((Runnable) () -> release.join());
+        int backlog = 4 * FanoutShard.MAX_ITEMS_PER_DRAIN - 1; // with the blocking task: four full drains
+        for (int i = 1; i <= backlog; i++) {
+            shard.enqueue(message(i));
+        }
+        release.complete(null);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> recorder.delivered() == backlog);
+        // three drains stopped at their bound with more queued: cap 2, 4, then 8 ms (a fixed 1 ms cap would
+        // have resumed within about a millisecond each time)
+        List<Duration> pauses = recorder.pauses();
+        assertThat(pauses).hasSize(3);
+        assertThat(pauses.get(1)).isGreaterThanOrEqualTo(Duration.ofMillis(4));
+        assertThat(pauses.get(2)).isGreaterThanOrEqualTo(Duration.ofMillis(8));
     }
 
     @Test
