@@ -43,7 +43,9 @@ public record DrainPacing(double factor, long thresholdNanos, long keepingUpMaxP
      */
     public long nextCap(long capNanos, boolean fallingBehind) {
         if (fallingBehind) {
-            return Math.min(maxPauseNanos, Math.max(1, capNanos) * 2);
+            // a keeping-up cap of 0 (no pauses while keeping up) grows from the threshold, not from 1 ns
+            long from = Math.max(1, Math.max(capNanos, Math.min(thresholdNanos, maxPauseNanos)));
+            return from >= maxPauseNanos / 2 ? maxPauseNanos : from * 2;
         }
         return Math.max(keepingUpMaxPauseNanos, capNanos / 2);
     }

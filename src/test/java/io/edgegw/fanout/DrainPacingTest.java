@@ -54,6 +54,21 @@ class DrainPacingTest {
     }
 
     @Test
+    void withoutPausesWhileKeepingUpTheCapGrowsFromTheThreshold() {
+        DrainPacing noKeepingUpPauses = DrainPacing.of(1.0, Duration.ofMillis(2), Duration.ZERO,
+                Duration.ofMillis(20));
+        long cap = noKeepingUpPauses.initialCapNanos();
+        assertThat(cap).isZero();
+        assertThat(noKeepingUpPauses.pauseAfter(10 * MS, 100, 10, cap)).isZero();
+        cap = noKeepingUpPauses.nextCap(cap, true);
+        assertThat(cap).as("not 2 ns").isEqualTo(4 * MS);
+        cap = noKeepingUpPauses.nextCap(noKeepingUpPauses.nextCap(cap, true), true);
+        assertThat(cap).isEqualTo(16 * MS);
+        assertThat(noKeepingUpPauses.nextCap(cap, true)).isEqualTo(20 * MS);
+        assertThat(DrainPacing.OFF.nextCap(0, true)).as("off stays off").isZero();
+    }
+
+    @Test
     void theCapHalvesBackWhileKeepingUp() {
         assertThat(pacing.nextCap(20 * MS, false)).isEqualTo(10 * MS);
         assertThat(pacing.nextCap(10 * MS, false)).isEqualTo(5 * MS);
