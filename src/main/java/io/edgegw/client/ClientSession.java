@@ -317,7 +317,7 @@ public final class ClientSession implements Subscriber {
             }
         }
         for (TopicDelivery live : recovery.live) {
-            if (!live.epoch().equals(epoch) || live.offset() > last) {
+            if (live.isControl() || !live.epoch().equals(epoch) || live.offset() > last) {
                 deliver(live);
             }
         }
@@ -442,10 +442,12 @@ public final class ClientSession implements Subscriber {
 
     @Override
     public void deliver(TopicDelivery delivery) {
-        if (recovering != null && !delivery.isControl()) {
+        if (recovering != null) {
             Recovery recovery = recovering.get(delivery.topic());
             if (recovery != null) {
-                recovery.live.add(delivery); // held until what it missed has been delivered before it
+                // held until what it missed has been delivered before it; a gap too, or the browser would take
+                // the replay that follows it for repeats of what the gap skipped
+                recovery.live.add(delivery);
                 return;
             }
         }

@@ -23,12 +23,26 @@ public class Fanout {
     private final GlobalIgnore globalIgnore;
     private final GatewayMetrics metrics;
     private final DrainPacing pacing;
+    private final long maxBacklogBytes;
 
     public Fanout(GlobalIgnore globalIgnore, GatewayMetrics metrics, GatewayConfig config) {
         this.metrics = metrics;
         this.globalIgnore = globalIgnore;
         this.pacing = DrainPacing.of(config.fanout().pacing(), config.fanout().pacingThreshold(),
                 config.fanout().pacingMaxKeepingUp(), config.fanout().pacingMax());
+        this.maxBacklogBytes = config.fanout().maxBacklogBytes();
+        metrics.gauge("gateway_fanout_backlog_bytes",
+                "Weight of the topic messages queued for the event loops' fan-out and not yet drained", this,
+                fanout -> (int) Math.min(Integer.MAX_VALUE, fanout.backlogBytes()));
+    }
+
+    /** Over all event loops; see {@link FanoutShard#backlogBytes()}. */
+    long backlogBytes() {
+        long sum = 0;
+        for (FanoutShard shard : shards) {
+            sum += shard.backlogBytes();
+        }
+        return sum;
     }
 
     /** The shard of the calling event loop; must be called on an event loop thread. */
@@ -40,7 +54,7 @@ public class Fanout {
             if (context == null || !Context.isOnEventLoopThread()) {
                 throw new IllegalStateException("not on an event loop: " + thread.getName());
             }
-            shard = new FanoutShard(context, metrics, pacing);
+            shard = new FanoutShard(context, metrics, pacing, maxBacklogBytes);
             synchronized (this) { // rare: once per event loop for the life of the process
                 shardsByThread.put(thread, shard);
                 shards = shardsByThread.values().toArray(new FanoutShard[0]);

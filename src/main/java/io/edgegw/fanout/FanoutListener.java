@@ -10,4 +10,7 @@ public interface FanoutListener {
 
     /** Messages a session's own ignore list held back. */
     void ignoredBySession(long count);
+
+    /** Topic messages an overloaded loop dropped from its queue (their subscribers got a {@code gap}). */
+    void shed(long count);
 }

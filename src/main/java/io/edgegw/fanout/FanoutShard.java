@@ -10,6 +10,7 @@ import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 import io.vertx.core.Context;
 
@@ -21,6 +22,11 @@ import io.vertx.core.Context;
  * is queued in one task, appends each message to its subscribers and then flushes every touched subscriber once,
  * so whatever one task brings for a browser leaves as one frame. Batches grow by themselves when the loop falls
  * behind.
+ * <p>
+ * The queue is bounded by the weight of the topic messages in it: when a drain finds more than
+ * {@code maxBacklogBytes} queued (the loop cannot keep up with what the cluster publishes), it drops the oldest
+ * topic messages until half that is left and tells their subscribers with a {@code gap} frame per topic, in place
+ * of the messages. Session actions and control frames are never dropped, and keep their order.
  */
 public final class FanoutShard {
 
@@ -33,6 +39,8 @@ public final class FanoutShard {
      */
     static final int MAX_ITEMS_PER_DRAIN = 256;
     static final long MAX_BYTES_PER_DRAIN = 32 * 1024;
+    /** What a queued message weighs beyond its payload: the delivery, the queue node, the string's header. */
+    static final int QUEUED_OVERHEAD_BYTES = 96;
 
     private final Context context;
     private final FanoutListener listener;
@@ -44,6 +52,10 @@ public final class FanoutShard {
     private long pauseCap;
     private final Queue<Object> inbox = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    private final long maxBacklogBytes;
+    /** Weight of the topic messages queued: added by the enqueuing thread, taken off on this loop. */
+    private final AtomicLong backlogBytes = new AtomicLong();
+    private final ShedRanges shed = new ShedRanges();
 
     private final Map<String, Set<Subscriber>> exact = new HashMap<>();
     private final Map<String, PatternSubscribers> patterns = new LinkedHashMap<>();
@@ -55,10 +67,11 @@ public final class FanoutShard {
     /** The last message handed out per exact topic: every local subscriber's position, tracked once per message. */
     private final Map<String, TopicDelivery> lastDelivered = new HashMap<>();
 
-    public FanoutShard(Context context, FanoutListener listener, DrainPacing pacing) {
+    public FanoutShard(Context context, FanoutListener listener, DrainPacing pacing, long maxBacklogBytes) {
         this.context = context;
         this.listener = listener;
         this.pacing = pacing;
+        this.maxBacklogBytes = maxBacklogBytes;
         this.pausedUntil = System.nanoTime(); // not 0: nanoTime may be negative
         this.pauseCap = pacing.initialCapNanos();
     }
@@ -74,10 +87,22 @@ public final class FanoutShard {
 
     /** Any thread: queue a {@link TopicDelivery} or a {@link Runnable} (a session action) in arrival order. */
     public void enqueue(Object item) {
+        if (item instanceof TopicDelivery delivery) {
+            backlogBytes.addAndGet(weight(delivery));
+        }
         inbox.add(item);
         if (drainScheduled.compareAndSet(false, true)) {
             context.runOnContext(ignored -> drain());
         }
+    }
+
+    /** Weight of the topic messages queued and not yet drained; any thread (a gauge reads it). */
+    public long backlogBytes() {
+        return backlogBytes.get();
+    }
+
+    private static long weight(TopicDelivery delivery) {
+        return delivery.payloadLength() + QUEUED_OVERHEAD_BYTES;
     }
 
     /** Adds a subscription; true when it is the first on this shard for that topic or pattern. */
@@ -154,12 +179,16 @@ public final class FanoutShard {
         }
         drainScheduled.set(false);
         long delivered = 0;
+        if (backlogBytes.get() > maxBacklogBytes) {
+            delivered += shedOldest();
+        }
         int items = 0;
         long bytes = 0;
         Object item;
         while (items < MAX_ITEMS_PER_DRAIN && bytes < MAX_BYTES_PER_DRAIN && (item = inbox.poll()) != null) {
             items++;
             if (item instanceof TopicDelivery delivery) {
+                backlogBytes.addAndGet(-weight(delivery));
                 delivered += deliver(delivery);
                 bytes += delivery.payloadLength();
             } else {
@@ -180,6 +209,63 @@ public final class FanoutShard {
         if (!inbox.isEmpty() && drainScheduled.compareAndSet(false, true)) {
             context.runOnContext(ignored -> drain()); // the rest in another task: other work on this loop goes first
         }
+    }
+
+    /**
+     * Drops the oldest topic messages until half of {@code maxBacklogBytes} is left. Session actions and control
+     * frames met on the way run or go out as usual, each after the gaps of what was dropped before it, so every
+     * subscriber sees the same order as without the drop. Returns the deliveries made meanwhile.
+     */
+    private long shedOldest() {
+        long delivered = 0;
+        long dropped = 0;
+        Object item;
+        while (backlogBytes.get() > maxBacklogBytes / 2 && (item = inbox.poll()) != null) {
+            if (item instanceof TopicDelivery delivery) {
+                backlogBytes.addAndGet(-weight(delivery));
+                if (!delivery.isControl()) {
+                    dropped += drop(delivery) ? 1 : 0;
+                    continue;
+                }
+            }
+            delivered += sendGaps();
+            if (item instanceof TopicDelivery control) {
+                delivered += deliver(control);
+            } else {
+                ((Runnable) item).run();
+            }
+        }
+        delivered += sendGaps();
+        if (dropped > 0) {
+            listener.shed(dropped);
+        }
+        return delivered;
+    }
+
+    /**
+     * Records a dropped message for its gap; false when nobody here would have had it. It moves its subscribers'
+     * position past it, as the gap frame about it will.
+     */
+    private boolean drop(TopicDelivery delivery) {
+        if (resolve(delivery.topic()).length == 0) {
+            return false;
+        }
+        shed.add(delivery);
+        if (exact.containsKey(delivery.topic())) {
+            lastDelivered.put(delivery.topic(), delivery);
+        }
+        return true;
+    }
+
+    private long sendGaps() {
+        if (shed.isEmpty()) {
+            return 0;
+        }
+        long delivered = 0;
+        for (TopicDelivery gap : shed.takeGaps(System.nanoTime())) {
+            delivered += deliver(gap);
+        }
+        return delivered;
     }
 
     private long deliver(TopicDelivery delivery) {

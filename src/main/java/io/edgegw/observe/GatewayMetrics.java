@@ -33,7 +33,7 @@ import io.vertx.core.Context;
 @ApplicationScoped
 public class GatewayMetrics implements FanoutListener {
 
-    public static final List<String> DROP_REASONS = List.of("duplicate", "slow_consumer", "malformed");
+    public static final List<String> DROP_REASONS = List.of("duplicate", "slow_consumer", "malformed", "overload");
     public static final List<String> SEND_OUTCOMES = List.of("acked", "nacked", "expired", "rejected");
     public static final List<String> RECONNECT_CODES = List.of("1000", "1001", "1006", "1008", "1011", "1012",
             "connect_failed", "probe_failed", "pong_timeout", "protocol_error", "other");
@@ -301,6 +301,11 @@ public class GatewayMetrics implements FanoutListener {
     @Override
     public void ignoredBySession(long count) {
         ignoredSession.increment(count);
+    }
+
+    @Override
+    public void shed(long count) {
+        dropped("overload", count);
     }
 
     /** Registers a gauge read from live state (for counts that are cheaper to read than to track). */

@@ -67,7 +67,7 @@ class DeployArtifactsTest {
     void theAlertRulesPassPromtoolCheckAndTheirUnitTests() {
         PromTools.Result check = PromTools.promtool(null, "check", "rules", RULES.toString());
         assertThat(check.exitCode()).as(check.output()).isZero();
-        assertThat(check.output()).contains("SUCCESS: 5 rules found");
+        assertThat(check.output()).contains("SUCCESS: 6 rules found");
         PromTools.Result test = PromTools.promtool(null, "test", "rules", RULES_TEST.toString());
         assertThat(test.exitCode()).as(test.output()).isZero();
     }
@@ -78,7 +78,8 @@ class DeployArtifactsTest {
         List<String> alerts = new ArrayList<>();
         rules.path("groups").forEach(group -> group.path("rules").forEach(rule -> alerts.add(rule.path("alert").asText())));
         assertThat(alerts).containsExactlyInAnyOrder("GatewayNoConnectedUpstream", "GatewayUpstreamReconnectStorm",
-                "GatewaySendsExpiring", "GatewaySlowConsumersDropped", "GatewayFanoutLatencyHigh");
+                "GatewaySendsExpiring", "GatewaySlowConsumersDropped", "GatewayFanoutOverloaded",
+                "GatewayFanoutLatencyHigh");
     }
 
     @Test
@@ -134,7 +135,7 @@ class DeployArtifactsTest {
             });
             // the rules loaded into it, and none of them fires against a healthy gateway
             Response rules = RestAssured.get(api + "rules");
-            assertThat(rules.jsonPath().getList("data.groups[0].rules")).hasSize(5);
+            assertThat(rules.jsonPath().getList("data.groups[0].rules")).hasSize(6);
             assertThat(rules.jsonPath().getList("data.groups[0].rules.health")).containsOnly("ok");
         } finally {
             process.destroy();

@@ -1,0 +1,59 @@
+package io.edgegw.fanout;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The topic messages an overloaded {@link FanoutShard} dropped, as one range of offsets per topic and epoch, until
+ * the shard tells their subscribers with a {@code gap} frame each. Confined to the shard's loop.
+ */
+final class ShedRanges {
+
+    private static final class Range {
+        final String topic;
+        final String epoch;
+        final long from;
+        long to;
+
+        Range(TopicDelivery first) {
+            this.topic = first.topic();
+            this.epoch = first.epoch();
+            this.from = first.offset();
+            this.to = first.offset();
+        }
+    }
+
+    private final List<Range> ranges = new ArrayList<>();
+    private final Map<String, Range> latestByTopic = new HashMap<>();
+
+    /** Records a dropped message; a new epoch of its topic starts a new range. */
+    void add(TopicDelivery dropped) {
+        Range latest = latestByTopic.get(dropped.topic());
+        if (latest != null && latest.epoch.equals(dropped.epoch())) {
+            latest.to = Math.max(latest.to, dropped.offset());
+            return;
+        }
+        Range range = new Range(dropped);
+        ranges.add(range);
+        latestByTopic.put(dropped.topic(), range);
+    }
+
+    boolean isEmpty() {
+        return ranges.isEmpty();
+    }
+
+    /** A {@code gap} frame per range, in the order the ranges began, and forgets them. */
+    List<TopicDelivery> takeGaps(long nowNanos) {
+        List<TopicDelivery> gaps = new ArrayList<>(ranges.size());
+        for (Range range : ranges) {
+            String line = "{\"type\":\"gap\",\"topic\":" + Json.quote(range.topic) + ",\"epoch\":"
+                    + Json.quote(range.epoch) + ",\"from\":" + range.from + ",\"to\":" + range.to + "}";
+            gaps.add(new TopicDelivery(range.topic, null, -1, line, nowNanos));
+        }
+        ranges.clear();
+        latestByTopic.clear();
+        return gaps;
+    }
+}

@@ -1,0 +1,85 @@
+package io.edgegw.fanout;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import io.edgegw.demo.SharedLog;
+import io.edgegw.testkit.GatewayUrls;
+import io.edgegw.testkit.ReferenceClusterResource;
+import io.edgegw.testkit.Scrape;
+import io.edgegw.testkit.TestClient;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Over real sockets, with a fan-out bound no queued message fits under: every message is dropped, and the browser
+ * learns of each one from gap frames that cover its offsets exactly, in order; the drop is counted.
+ */
+@QuarkusTest
+@WithTestResource(ReferenceClusterResource.class)
+@TestProfile(FanoutOverloadTest.NothingFits.class)
+class FanoutOverloadTest {
+
+    public static class NothingFits implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("gateway.fanout.max-backlog-bytes", "1");
+        }
+    }
+
+    private static final Duration WAIT = Duration.ofSeconds(20);
+    private static final String OVERLOAD = "reason=\"overload\"";
+    private TestClient browser;
+
+    @AfterEach
+    void close() {
+        if (browser != null) {
+            browser.close();
+        }
+    }
+
+    @Test
+    void droppedMessagesReachTheBrowserAsGapsThatCoverThemExactly() {
+        String topic = "overload/ticks";
+        browser = TestClient.connect(GatewayUrls.ws());
+        browser.welcome();
+        browser.sendJson(new JsonObject().put("type", "subscribe").put("id", "s").put("topics", List.of(topic)));
+        assertThat(browser.awaitReply("s", WAIT).getString("type")).isEqualTo("subscribed");
+        await().atMost(WAIT).until(() -> ReferenceClusterResource.cluster().nodes().stream()
+                .anyMatch(node -> node.received("sub").stream().anyMatch(sub -> topic.equals(sub.getString("topic")))));
+        double droppedBefore = Scrape.value("gateway_messages_dropped_total", OVERLOAD);
+
+        SharedLog.Entry first = null;
+        SharedLog.Entry last = null;
+        for (int i = 0; i < 50; i++) {
+            last = ReferenceClusterResource.cluster().publish(topic, "{\"n\":" + i + "}");
+            first = first == null ? last : first;
+        }
+        long lastOffset = last.offset();
+        browser.await(frame -> "gap".equals(frame.getString("type")) && frame.getLong("to") == lastOffset, WAIT);
+
+        long expectedFrom = first.offset();
+        for (JsonObject gap : browser.frames("gap")) {
+            assertThat(gap.getString("topic")).isEqualTo(topic);
+            assertThat(gap.getString("epoch")).isEqualTo(first.epoch());
+            assertThat(gap.getLong("from")).as("gaps follow each other without a hole or an overlap")
+                    .isEqualTo(expectedFrom);
+            assertThat(gap.getLong("to")).isGreaterThanOrEqualTo(gap.getLong("from"));
+            expectedFrom = gap.getLong("to") + 1;
+        }
+        assertThat(expectedFrom).isEqualTo(lastOffset + 1);
+        assertThat(browser.frames("message")).isEmpty();
+        await().atMost(WAIT).untilAsserted(() -> assertThat(
+                Scrape.value("gateway_messages_dropped_total", OVERLOAD) - droppedBefore).isEqualTo(50));
+    }
+}
