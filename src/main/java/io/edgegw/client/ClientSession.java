@@ -45,21 +45,8 @@ public final class ClientSession implements Subscriber {
     /** Where each exact subscription stood when the link was lost: where a resume continues from. */
     private Map<String, SessionState.Position> positionsAtDetach = Map.of();
     /** Exact topics subscribed with {@code since} whose missed messages are on their way; null when none. */
-    private Map<String, Recovery> recovering;
+    private Map<String, TopicRecovery> recovering;
     private long recoveryRequests;
-
-    private static final class Recovery {
-        final long request;
-        final String epoch;
-        final long since;
-        final List<TopicDelivery> live = new ArrayList<>();
-
-        Recovery(long request, String epoch, long since) {
-            this.request = request;
-            this.epoch = epoch;
-            this.since = since;
-        }
-    }
 
     private final List<Object> outbox = new ArrayList<>();
     private boolean touched;
@@ -287,17 +274,17 @@ public final class ClientSession implements Subscriber {
         if (recovering == null) {
             recovering = new HashMap<>();
         }
-        Recovery recovery = new Recovery(++recoveryRequests, epoch, offset);
-        Recovery replaced = recovering.put(topic, recovery);
+        TopicRecovery recovery = new TopicRecovery(++recoveryRequests, epoch, offset);
+        TopicRecovery replaced = recovering.put(topic, recovery);
         if (replaced != null) {
-            recovery.live.addAll(replaced.live);
+            recovery.takeOver(replaced);
         }
         services.pool().recover(id, recovery.request, topic, epoch, offset);
     }
 
     /** The answer to {@link #recover}: a gap or the missed messages, then the live ones held meanwhile, once each. */
     void recovered(String topic, long request, List<TopicDelivery> messages, String gapLine) {
-        Recovery recovery = recovering == null ? null : recovering.get(topic);
+        TopicRecovery recovery = recovering == null ? null : recovering.get(topic);
         if (recovery == null || recovery.request != request) {
             return; // unsubscribed meanwhile, or asked again since
         }
@@ -308,18 +295,8 @@ public final class ClientSession implements Subscriber {
         if (gapLine != null) {
             reply(gapLine);
         }
-        String epoch = recovery.epoch;
-        long last = recovery.since;
-        for (TopicDelivery message : messages) {
-            if (message.epoch().equals(epoch) && message.offset() > last) {
-                deliver(message);
-                last = message.offset();
-            }
-        }
-        for (TopicDelivery live : recovery.live) {
-            if (live.isControl() || !live.epoch().equals(epoch) || live.offset() > last) {
-                deliver(live);
-            }
+        for (TopicDelivery delivery : recovery.release(messages)) {
+            deliver(delivery);
         }
     }
 
@@ -443,11 +420,11 @@ public final class ClientSession implements Subscriber {
     @Override
     public void deliver(TopicDelivery delivery) {
         if (recovering != null) {
-            Recovery recovery = recovering.get(delivery.topic());
+            TopicRecovery recovery = recovering.get(delivery.topic());
             if (recovery != null) {
                 // held until what it missed has been delivered before it; a gap too, or the browser would take
                 // the replay that follows it for repeats of what the gap skipped
-                recovery.live.add(delivery);
+                recovery.hold(delivery);
                 return;
             }
         }

@@ -247,7 +247,7 @@ public interface GatewayConfig {
          * Bound of each event loop's fan-out queue, in bytes: the weight of the topic messages in it (payload plus
          * about 100 bytes each). A loop that finds more queued (it cannot keep up with what the cluster publishes)
          * drops the oldest topic messages until half is left and sends each of their subscribers a {@code gap} frame
-         * per topic instead; counted in {@code gateway_messages_dropped_total{reason="overload"}}.
+         * per topic instead; counted in {@code gateway_messages_dropped_total{reason="overload"}}. More than 0.
          */
         @WithName("max-backlog-bytes")
         @WithDefault("16777216")

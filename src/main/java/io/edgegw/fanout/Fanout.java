@@ -31,18 +31,22 @@ public class Fanout {
         this.pacing = DrainPacing.of(config.fanout().pacing(), config.fanout().pacingThreshold(),
                 config.fanout().pacingMaxKeepingUp(), config.fanout().pacingMax());
         this.maxBacklogBytes = config.fanout().maxBacklogBytes();
+        if (maxBacklogBytes <= 0) {
+            throw new IllegalArgumentException("gateway.fanout.max-backlog-bytes must be more than 0: "
+                    + maxBacklogBytes);
+        }
         metrics.gauge("gateway_fanout_backlog_bytes",
-                "Weight of the topic messages queued for the event loops' fan-out and not yet drained", this,
-                fanout -> (int) Math.min(Integer.MAX_VALUE, fanout.backlogBytes()));
+                "Largest weight of topic messages queued on one event loop for its fan-out and not yet drained", this,
+                fanout -> (int) Math.min(Integer.MAX_VALUE, fanout.largestBacklogBytes()));
     }
 
-    /** Over all event loops; see {@link FanoutShard#backlogBytes()}. */
-    long backlogBytes() {
-        long sum = 0;
+    /** The largest {@link FanoutShard#backlogBytes()}: the one to compare with the bound, which is per loop. */
+    long largestBacklogBytes() {
+        long largest = 0;
         for (FanoutShard shard : shards) {
-            sum += shard.backlogBytes();
+            largest = Math.max(largest, shard.backlogBytes());
         }
-        return sum;
+        return largest;
     }
 
     /** The shard of the calling event loop; must be called on an event loop thread. */
@@ -75,7 +79,15 @@ public class Fanout {
         return true;
     }
 
-    /** A frame about a topic that its subscribers must see, such as a {@code gap}. */
+    /** A {@code gap} with its range, which every subscriber of the topic must see. */
+    public void publishGap(String topic, TopicDelivery.Gap gap) {
+        TopicDelivery delivery = TopicDelivery.gap(topic, gap, System.nanoTime());
+        for (FanoutShard shard : shards) {
+            shard.enqueue(delivery);
+        }
+    }
+
+    /** A frame about a topic that its subscribers must see, such as a {@code reset} gap. */
     public void publishControl(String topic, String line) {
         TopicDelivery delivery = new TopicDelivery(topic, null, -1, line, System.nanoTime());
         for (FanoutShard shard : shards) {

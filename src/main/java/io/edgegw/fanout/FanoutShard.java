@@ -220,24 +220,27 @@ public final class FanoutShard {
         long delivered = 0;
         long dropped = 0;
         Object item;
-        while (backlogBytes.get() > maxBacklogBytes / 2 && (item = inbox.poll()) != null) {
-            if (item instanceof TopicDelivery delivery) {
-                backlogBytes.addAndGet(-weight(delivery));
-                if (!delivery.isControl()) {
-                    dropped += drop(delivery) ? 1 : 0;
-                    continue;
+        try {
+            while (backlogBytes.get() > maxBacklogBytes / 2 && (item = inbox.poll()) != null) {
+                if (item instanceof TopicDelivery delivery) {
+                    backlogBytes.addAndGet(-weight(delivery));
+                    if (!delivery.isControl()) {
+                        dropped += drop(delivery) ? 1 : 0;
+                        continue;
+                    }
+                }
+                delivered += sendGaps();
+                if (item instanceof TopicDelivery control) {
+                    delivered += deliver(control);
+                } else {
+                    ((Runnable) item).run();
                 }
             }
+        } finally { // a session action that throws must not keep the gaps of what was dropped before it
             delivered += sendGaps();
-            if (item instanceof TopicDelivery control) {
-                delivered += deliver(control);
-            } else {
-                ((Runnable) item).run();
+            if (dropped > 0) {
+                listener.shed(dropped);
             }
-        }
-        delivered += sendGaps();
-        if (dropped > 0) {
-            listener.shed(dropped);
         }
         return delivered;
     }
@@ -262,7 +265,7 @@ public final class FanoutShard {
             return 0;
         }
         long delivered = 0;
-        for (TopicDelivery gap : shed.takeGaps(System.nanoTime())) {
+        for (TopicDelivery gap : shed.takeGaps()) {
             delivered += deliver(gap);
         }
         return delivered;

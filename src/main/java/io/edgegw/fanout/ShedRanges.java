@@ -16,12 +16,15 @@ final class ShedRanges {
         final String epoch;
         final long from;
         long to;
+        /** When the first message of the range arrived: a gap's latency is that of what it stands for. */
+        final long receivedNanos;
 
         Range(TopicDelivery first) {
             this.topic = first.topic();
             this.epoch = first.epoch();
             this.from = first.offset();
             this.to = first.offset();
+            this.receivedNanos = first.receivedNanos();
         }
     }
 
@@ -45,12 +48,11 @@ final class ShedRanges {
     }
 
     /** A {@code gap} frame per range, in the order the ranges began, and forgets them. */
-    List<TopicDelivery> takeGaps(long nowNanos) {
+    List<TopicDelivery> takeGaps() {
         List<TopicDelivery> gaps = new ArrayList<>(ranges.size());
         for (Range range : ranges) {
-            String line = "{\"type\":\"gap\",\"topic\":" + Json.quote(range.topic) + ",\"epoch\":"
-                    + Json.quote(range.epoch) + ",\"from\":" + range.from + ",\"to\":" + range.to + "}";
-            gaps.add(new TopicDelivery(range.topic, null, -1, line, nowNanos));
+            gaps.add(TopicDelivery.gap(range.topic, new TopicDelivery.Gap(range.epoch, range.from, range.to),
+                    range.receivedNanos));
         }
         ranges.clear();
         latestByTopic.clear();

@@ -255,8 +255,10 @@ final class UpstreamTopics {
             cursors.set(topic, epoch, head);
         } else if (Boolean.FALSE.equals(recovered)) {
             // after a move the node could not replay what this gateway missed: every subscriber is told
-            if (!cursor.epoch().equals(epoch) || head > cursor.offset()) {
+            if (!cursor.epoch().equals(epoch)) {
                 fanout.publishControl(topic, gapLine(topic, cursor.epoch(), cursor.offset(), epoch, head));
+            } else if (head > cursor.offset()) {
+                fanout.publishGap(topic, new TopicDelivery.Gap(epoch, cursor.offset() + 1, head));
             }
             cursors.set(topic, epoch, head);
             if (entry.history != null) {

@@ -106,6 +106,12 @@ class FanoutShardSheddingTest {
         done.get(5, TimeUnit.SECONDS);
     }
 
+    private static long lastDeliveredOffset(FanoutShard shard, String topic) throws Exception {
+        AtomicLong offset = new AtomicLong(-1);
+        onLoop(shard.context(), () -> offset.set(shard.lastDelivered(topic).offset()));
+        return offset.get();
+    }
+
     /** Keeps the shard's loop busy until the returned latch is released, so that what is enqueued meanwhile waits. */
     private static CountDownLatch holdLoop(FanoutShard shard) throws InterruptedException {
         CountDownLatch release = new CountDownLatch(1);
@@ -138,7 +144,7 @@ class FanoutShardSheddingTest {
                 "t:e1:19", "t:e1:20");
         assertThat(shedCount).hasValue(15);
         assertThat(shard.backlogBytes()).isZero();
-        onLoop(shard.context(), () -> assertThat(shard.lastDelivered("t").offset()).isEqualTo(20));
+        assertThat(lastDeliveredOffset(shard, "t")).isEqualTo(20);
     }
 
     @Test
@@ -183,6 +189,52 @@ class FanoutShardSheddingTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> browser.seen().contains("t:e2:3"));
         assertThat(browser.seen()).containsExactly(gap("t", "e1", 8, 9), gap("t", "e2", 0, 1), "t:e2:2", "t:e2:3");
         assertThat(shedCount).as("the messages of 'elsewhere' would have reached nobody here").hasValue(4);
+    }
+
+    @Test
+    void droppingATopicsLastMessagesMovesItsPositionPastThem() throws Exception {
+        Browser browser = new Browser("a");
+        FanoutShard shard = shard(4, browser);
+        CountDownLatch release = holdLoop(shard);
+        shard.enqueue(message("t", "e1", 1));
+        shard.enqueue(message("t", "e1", 2));
+        for (int other = 1; other <= 2; other++) {
+            shard.enqueue(message("elsewhere", "e1", other));
+        }
+        shard.enqueue(message("t", "e1", 3));
+        release.countDown();
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> browser.seen().contains("t:e1:3"));
+        assertThat(browser.seen()).containsExactly(gap("t", "e1", 1, 2), "t:e1:3");
+        CountDownLatch held = holdLoop(shard);
+        for (int offset = 4; offset <= 9; offset++) {
+            shard.enqueue(message("t", "e1", offset));
+        }
+        shard.enqueue(message("elsewhere", "e1", 3));
+        shard.enqueue(message("elsewhere", "e1", 4));
+        held.countDown();
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> browser.seen().contains(gap("t", "e1", 4, 9)));
+        assertThat(lastDeliveredOffset(shard, "t")).as("a resume must not replay what the gap declared lost")
+                .isEqualTo(9);
+    }
+
+    @Test
+    void aSubscriberByTopicAndByPatternGetsOneGap() throws Exception {
+        Browser browser = new Browser("a");
+        FanoutShard shard = shard(2, browser);
+        onLoop(shard.context(), () -> {
+            shard.subscribe("p/t", browser);
+            shard.subscribe("p/*", browser);
+        });
+        CountDownLatch release = holdLoop(shard);
+        for (int offset = 1; offset <= 5; offset++) {
+            shard.enqueue(message("p/t", "e1", offset));
+        }
+        release.countDown();
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> browser.seen().contains("p/t:e1:5"));
+        assertThat(browser.seen()).containsExactly(gap("p/t", "e1", 1, 4), "p/t:e1:5");
     }
 
     @Test

@@ -1,0 +1,65 @@
+package io.edgegw.client;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import io.edgegw.fanout.TopicDelivery;
+
+/**
+ * An exact topic a session subscribed to with {@code since}, while what it missed is on its way: what arrives live
+ * meanwhile (messages and gaps) is held, then released after the replay, each message once and no gap for what the
+ * replay delivered. Confined to the session's loop.
+ */
+final class TopicRecovery {
+
+    final long request;
+    final String epoch;
+    final long since;
+    private final List<TopicDelivery> held = new ArrayList<>();
+
+    TopicRecovery(long request, String epoch, long since) {
+        this.request = request;
+        this.epoch = epoch;
+        this.since = since;
+    }
+
+    void hold(TopicDelivery live) {
+        held.add(live);
+    }
+
+    /** Asked again: what the earlier question held is still to be released, after the new replay. */
+    void takeOver(TopicRecovery replaced) {
+        held.addAll(replaced.held);
+    }
+
+    /**
+     * What to deliver, in order: the replay after {@code since} (in this epoch), then what was held, without the
+     * messages the replay already had, and with each held gap cut to what the replay did not deliver.
+     */
+    List<TopicDelivery> release(List<TopicDelivery> replay) {
+        List<TopicDelivery> out = new ArrayList<>(replay.size() + held.size());
+        long last = since;
+        for (TopicDelivery message : replay) {
+            if (message.epoch().equals(epoch) && message.offset() > last) {
+                out.add(message);
+                last = message.offset();
+            }
+        }
+        for (TopicDelivery live : held) {
+            if (!live.isControl()) {
+                if (!live.epoch().equals(epoch) || live.offset() > last) {
+                    out.add(live);
+                }
+                continue;
+            }
+            TopicDelivery.Gap gap = live.gap();
+            if (gap == null || !gap.epoch().equals(epoch) || gap.from() > last) {
+                out.add(live); // a reset, another epoch, or all of it after the replay
+            } else if (gap.to() > last) {
+                out.add(TopicDelivery.gap(live.topic(), new TopicDelivery.Gap(epoch, last + 1, gap.to()),
+                        live.receivedNanos()));
+            } // else the replay delivered every message the gap speaks of
+        }
+        return out;
+    }
+}
