@@ -7,6 +7,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import io.edgegw.config.GatewayConfig;
 import io.edgegw.observe.GatewayMetrics;
+import io.quarkus.runtime.Startup;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 
@@ -16,6 +17,7 @@ import io.vertx.core.Vertx;
  * hosts browser sessions.
  */
 @ApplicationScoped
+@Startup // its gauge is in the scrape from the start, before the first browser or message
 public class Fanout {
 
     private final Map<Thread, FanoutShard> shardsByThread = new ConcurrentHashMap<>();
