@@ -87,25 +87,12 @@ class FanoutShardDrainTest {
         }
     }
 
-    private static final FanoutListener QUIET = new FanoutListener() {
-        @Override
-        public void delivered(long deliveries, List<TopicDelivery> messages) {
-        }
-
-        @Override
-        public void ignoredBySession(long count) {
-        }
-
-        @Override
-        public void shed(long count) {
-        }
-    };
 
     /** A shard on a fresh context of the test's Vert.x, with one recording subscriber of topic "t". */
     private Recorder subscribedTo(DrainPacing pacing) throws Exception {
         Context context = vertx.getOrCreateContext();
         Recorder recorder = new Recorder();
-        recorder.shard = new FanoutShard(context, QUIET, pacing, Long.MAX_VALUE);
+        recorder.shard = new FanoutShard(context, new ShedCountingListener(), pacing, Long.MAX_VALUE);
         CompletableFuture<Void> done = new CompletableFuture<>();
         context.runOnContext(ignored -> {
             recorder.shard.subscribe("t", recorder);

@@ -28,21 +28,7 @@ class FanoutShardSheddingTest {
     private static final long WEIGHT = PAYLOAD.length() + FanoutShard.QUEUED_OVERHEAD_BYTES;
 
     private final Vertx vertx = Vertx.vertx();
-    private final AtomicLong shedCount = new AtomicLong();
-    private final FanoutListener listener = new FanoutListener() {
-        @Override
-        public void delivered(long deliveries, List<TopicDelivery> messages) {
-        }
-
-        @Override
-        public void ignoredBySession(long count) {
-        }
-
-        @Override
-        public void shed(long count) {
-            shedCount.addAndGet(count);
-        }
-    };
+    private final ShedCountingListener listener = new ShedCountingListener();
 
     @AfterEach
     void close() throws Exception {
@@ -51,13 +37,7 @@ class FanoutShardSheddingTest {
 
     /** What one browser got, in order: message offsets as "t:e1:7", gap frames as the node would write them. */
     private static final class Browser implements Subscriber {
-        final List<String> seen = new ArrayList<>();
-        final String name;
-        FanoutShard shard;
-
-        Browser(String name) {
-            this.name = name;
-        }
+        private final List<String> seen = new ArrayList<>();
 
         @Override
         public boolean ignores(String topic) {
@@ -74,6 +54,11 @@ class FanoutShardSheddingTest {
         public void flush() {
         }
 
+        /** A session action's mark, in the order the shard ran it. */
+        synchronized void note(String mark) {
+            seen.add(mark);
+        }
+
         synchronized List<String> seen() {
             return List.copyOf(seen);
         }
@@ -81,6 +66,12 @@ class FanoutShardSheddingTest {
 
     private static TopicDelivery message(String topic, String epoch, long offset) {
         return new TopicDelivery(topic, epoch, offset, PAYLOAD, System.nanoTime());
+    }
+
+    private static void enqueueAll(FanoutShard shard, String topic, String epoch, long from, long to) {
+        for (long offset = from; offset <= to; offset++) {
+            shard.enqueue(message(topic, epoch, offset));
+        }
     }
 
     private static String gap(String topic, String epoch, long from, long to) {
@@ -92,7 +83,6 @@ class FanoutShardSheddingTest {
     private FanoutShard shard(long messages, Browser browser) throws Exception {
         Context context = vertx.getOrCreateContext();
         FanoutShard shard = new FanoutShard(context, listener, DrainPacing.OFF, messages * WEIGHT);
-        browser.shard = shard;
         onLoop(context, () -> shard.subscribe("t", browser));
         return shard;
     }
@@ -130,50 +120,42 @@ class FanoutShardSheddingTest {
 
     @Test
     void dropsTheOldestMessagesDownToHalfTheBoundAndSendsAGapInTheirPlace() throws Exception {
-        Browser browser = new Browser("a");
+        Browser browser = new Browser();
         FanoutShard shard = shard(10, browser);
         CountDownLatch release = holdLoop(shard);
-        for (int offset = 1; offset <= 20; offset++) {
-            shard.enqueue(message("t", "e1", offset));
-        }
+        enqueueAll(shard, "t", "e1", 1, 20);
         assertThat(shard.backlogBytes()).isEqualTo(20 * WEIGHT);
         release.countDown();
 
         await().atMost(Duration.ofSeconds(5)).until(() -> browser.seen().size() == 6);
         assertThat(browser.seen()).containsExactly(gap("t", "e1", 1, 15), "t:e1:16", "t:e1:17", "t:e1:18",
                 "t:e1:19", "t:e1:20");
-        assertThat(shedCount).hasValue(15);
+        assertThat(listener.shed).hasValue(15);
         assertThat(shard.backlogBytes()).isZero();
         assertThat(lastDeliveredOffset(shard, "t")).isEqualTo(20);
     }
 
     @Test
     void sessionActionsAndControlFramesKeepTheirPlaceAfterTheGapOfWhatCameBefore() throws Exception {
-        Browser browser = new Browser("a");
+        Browser browser = new Browser();
         FanoutShard shard = shard(10, browser);
         CountDownLatch release = holdLoop(shard);
-        for (int offset = 1; offset <= 6; offset++) {
-            shard.enqueue(message("t", "e1", offset));
-        }
-        shard.enqueue((Runnable) () -> browser.seen.add("action"));
-        for (int offset = 7; offset <= 9; offset++) {
-            shard.enqueue(message("t", "e1", offset));
-        }
+        enqueueAll(shard, "t", "e1", 1, 6);
+        shard.enqueue((Runnable) () -> browser.note("action"));
+        enqueueAll(shard, "t", "e1", 7, 9);
         shard.enqueue(new TopicDelivery("t", null, -1, "control", System.nanoTime()));
-        for (int offset = 10; offset <= 22; offset++) {
-            shard.enqueue(message("t", "e1", offset));
-        }
+        enqueueAll(shard, "t", "e1", 10, 22);
         release.countDown();
 
         await().atMost(Duration.ofSeconds(5)).until(() -> browser.seen().contains("t:e1:22"));
         assertThat(browser.seen()).containsExactly(gap("t", "e1", 1, 6), "action", gap("t", "e1", 7, 9), "control",
                 gap("t", "e1", 10, 17), "t:e1:18", "t:e1:19", "t:e1:20", "t:e1:21", "t:e1:22");
-        assertThat(shedCount).hasValue(17);
+        assertThat(listener.shed).hasValue(17);
     }
 
     @Test
     void aNewEpochStartsANewGapAndTopicsWithoutSubscribersHereCountForNothing() throws Exception {
-        Browser browser = new Browser("a");
+        Browser browser = new Browser();
         FanoutShard shard = shard(4, browser);
         CountDownLatch release = holdLoop(shard);
         shard.enqueue(message("t", "e1", 8));
@@ -188,28 +170,24 @@ class FanoutShardSheddingTest {
 
         await().atMost(Duration.ofSeconds(5)).until(() -> browser.seen().contains("t:e2:3"));
         assertThat(browser.seen()).containsExactly(gap("t", "e1", 8, 9), gap("t", "e2", 0, 1), "t:e2:2", "t:e2:3");
-        assertThat(shedCount).as("the messages of 'elsewhere' would have reached nobody here").hasValue(4);
+        assertThat(listener.shed).as("the messages of 'elsewhere' would have reached nobody here").hasValue(4);
     }
 
     @Test
     void droppingATopicsLastMessagesMovesItsPositionPastThem() throws Exception {
-        Browser browser = new Browser("a");
+        Browser browser = new Browser();
         FanoutShard shard = shard(4, browser);
         CountDownLatch release = holdLoop(shard);
         shard.enqueue(message("t", "e1", 1));
         shard.enqueue(message("t", "e1", 2));
-        for (int other = 1; other <= 2; other++) {
-            shard.enqueue(message("elsewhere", "e1", other));
-        }
+        enqueueAll(shard, "elsewhere", "e1", 1, 2);
         shard.enqueue(message("t", "e1", 3));
         release.countDown();
 
         await().atMost(Duration.ofSeconds(5)).until(() -> browser.seen().contains("t:e1:3"));
         assertThat(browser.seen()).containsExactly(gap("t", "e1", 1, 2), "t:e1:3");
         CountDownLatch held = holdLoop(shard);
-        for (int offset = 4; offset <= 9; offset++) {
-            shard.enqueue(message("t", "e1", offset));
-        }
+        enqueueAll(shard, "t", "e1", 4, 9);
         shard.enqueue(message("elsewhere", "e1", 3));
         shard.enqueue(message("elsewhere", "e1", 4));
         held.countDown();
@@ -221,16 +199,14 @@ class FanoutShardSheddingTest {
 
     @Test
     void aSubscriberByTopicAndByPatternGetsOneGap() throws Exception {
-        Browser browser = new Browser("a");
+        Browser browser = new Browser();
         FanoutShard shard = shard(2, browser);
         onLoop(shard.context(), () -> {
             shard.subscribe("p/t", browser);
             shard.subscribe("p/*", browser);
         });
         CountDownLatch release = holdLoop(shard);
-        for (int offset = 1; offset <= 5; offset++) {
-            shard.enqueue(message("p/t", "e1", offset));
-        }
+        enqueueAll(shard, "p/t", "e1", 1, 5);
         release.countDown();
 
         await().atMost(Duration.ofSeconds(5)).until(() -> browser.seen().contains("p/t:e1:5"));
@@ -239,7 +215,7 @@ class FanoutShardSheddingTest {
 
     @Test
     void aLoopThatKeepsUpDropsNothing() throws Exception {
-        Browser browser = new Browser("a");
+        Browser browser = new Browser();
         FanoutShard shard = shard(10, browser);
         for (int offset = 1; offset <= 200; offset++) {
             shard.enqueue(message("t", "e1", offset));
@@ -250,6 +226,6 @@ class FanoutShardSheddingTest {
             }
         }
         assertThat(browser.seen()).hasSize(200).noneMatch(seen -> seen.contains("gap"));
-        assertThat(shedCount).hasValue(0);
+        assertThat(listener.shed).hasValue(0);
     }
 }
