@@ -283,7 +283,7 @@ public final class ClientSession implements Subscriber {
     }
 
     /** The answer to {@link #recover}: a gap or the missed messages, then the live ones held meanwhile, once each. */
-    void recovered(String topic, long request, List<TopicDelivery> messages, String gapLine) {
+    void recovered(String topic, long request, List<TopicDelivery> messages, TopicDelivery gap) {
         TopicRecovery recovery = recovering == null ? null : recovering.get(topic);
         if (recovery == null || recovery.request != request) {
             return; // unsubscribed meanwhile, or asked again since
@@ -292,10 +292,7 @@ public final class ClientSession implements Subscriber {
         if (recovering.isEmpty()) {
             recovering = null;
         }
-        if (gapLine != null) {
-            reply(gapLine);
-        }
-        for (TopicDelivery delivery : recovery.release(messages)) {
+        for (TopicDelivery delivery : recovery.release(gap, messages)) {
             deliver(delivery);
         }
     }

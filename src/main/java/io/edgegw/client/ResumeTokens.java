@@ -49,7 +49,7 @@ public class ResumeTokens {
     private final long lifetimeSeconds;
     private final Clock clock;
     private final JwtConsumer consumer;
-    /** A {@link Mac} is not thread-safe, and making one per token (provider lookup, key set-up) was most of the cost. */
+    /** One per thread: a {@link Mac} is not thread-safe, and making one per token was most of the cost. */
     private final ThreadLocal<Mac> macs;
 
     @Inject
@@ -70,7 +70,8 @@ public class ResumeTokens {
         this.clock = clock;
         this.consumer = new JwtConsumerBuilder().setRequireExpirationTime().setRequireSubject()
                 .setExpectedAudience(AUDIENCE).setVerificationKey(key)
-                .setJwsAlgorithmConstraints(AlgorithmConstraints.ConstraintType.PERMIT, AlgorithmIdentifiers.HMAC_SHA256)
+                .setJwsAlgorithmConstraints(AlgorithmConstraints.ConstraintType.PERMIT,
+                        AlgorithmIdentifiers.HMAC_SHA256)
                 .build();
         this.macs = ThreadLocal.withInitial(this::newMac);
     }

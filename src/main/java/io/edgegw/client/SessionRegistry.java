@@ -62,8 +62,8 @@ public class SessionRegistry implements SessionRouter {
 
     @Override
     public void recovered(String session, String topic, long request, List<TopicDelivery> messages,
-            String gapLine) {
-        onLoopOf(session, target -> target.recovered(topic, request, messages, gapLine));
+            TopicDelivery gap) {
+        onLoopOf(session, target -> target.recovered(topic, request, messages, gap));
     }
 
     @Override

@@ -33,12 +33,19 @@ final class TopicRecovery {
     }
 
     /**
-     * What to deliver, in order: the replay after {@code since} (in this epoch), then what was held, without the
-     * messages the replay already had, and with each held gap cut to what the replay did not deliver.
+     * What to deliver, in order: the answer's {@code gap} if any (what could not be replayed), the replay after
+     * {@code since} (in this epoch), then what was held, without the messages the gap or the replay already
+     * covered, and with each held gap cut to what they did not.
      */
-    List<TopicDelivery> release(List<TopicDelivery> replay) {
-        List<TopicDelivery> out = new ArrayList<>(replay.size() + held.size());
+    List<TopicDelivery> release(TopicDelivery gap, List<TopicDelivery> replay) {
+        List<TopicDelivery> out = new ArrayList<>(1 + replay.size() + held.size());
         long last = since;
+        if (gap != null) {
+            out.add(gap);
+            if (gap.gap() != null && gap.gap().epoch().equals(epoch)) {
+                last = Math.max(last, gap.gap().to()); // declared lost: a held copy would contradict it
+            }
+        }
         for (TopicDelivery message : replay) {
             if (message.epoch().equals(epoch) && message.offset() > last) {
                 out.add(message);
@@ -52,11 +59,11 @@ final class TopicRecovery {
                 }
                 continue;
             }
-            TopicDelivery.Gap gap = live.gap();
-            if (gap == null || !gap.epoch().equals(epoch) || gap.from() > last) {
+            TopicDelivery.Gap range = live.gap();
+            if (range == null || !range.epoch().equals(epoch) || range.from() > last) {
                 out.add(live); // a reset, another epoch, or all of it after the replay
-            } else if (gap.to() > last) {
-                out.add(TopicDelivery.gap(live.topic(), new TopicDelivery.Gap(epoch, last + 1, gap.to()),
+            } else if (range.to() > last) {
+                out.add(TopicDelivery.gap(live.topic(), new TopicDelivery.Gap(epoch, last + 1, range.to()),
                         live.receivedNanos()));
             } // else the replay delivered every message the gap speaks of
         }

@@ -81,19 +81,10 @@ public class Fanout {
         return true;
     }
 
-    /** A {@code gap} with its range, which every subscriber of the topic must see. */
-    public void publishGap(String topic, TopicDelivery.Gap gap) {
-        TopicDelivery delivery = TopicDelivery.gap(topic, gap, System.nanoTime());
+    /** A frame about a topic that its subscribers must see, such as a {@code gap}; its epoch is null. */
+    public void publishControl(TopicDelivery control) {
         for (FanoutShard shard : shards) {
-            shard.enqueue(delivery);
-        }
-    }
-
-    /** A frame about a topic that its subscribers must see, such as a {@code reset} gap. */
-    public void publishControl(String topic, String line) {
-        TopicDelivery delivery = new TopicDelivery(topic, null, -1, line, System.nanoTime());
-        for (FanoutShard shard : shards) {
-            shard.enqueue(delivery);
+            shard.enqueue(control);
         }
     }
 }

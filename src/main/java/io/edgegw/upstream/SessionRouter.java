@@ -15,10 +15,10 @@ public interface SessionRouter {
 
     /**
      * The answer to the session's recovery {@code request}: the messages after the requested offset (oldest
-     * first), or a {@code gap} line (then {@code messages} is empty).
+     * first), or a {@code gap} frame (then {@code messages} is empty).
      */
     void recovered(String session, String topic, long request,
-            java.util.List<io.edgegw.fanout.TopicDelivery> messages, String gapLine);
+            java.util.List<io.edgegw.fanout.TopicDelivery> messages, io.edgegw.fanout.TopicDelivery gap);
 
     /** Close that session with a 4000–4999 code. */
     void kick(String session, int code, String reason);

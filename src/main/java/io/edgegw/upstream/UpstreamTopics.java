@@ -31,7 +31,7 @@ final class UpstreamTopics {
 
     /** Where recovered messages go: a session on its own loop. */
     interface RecoveryListener {
-        void recovered(String session, String topic, long request, List<TopicDelivery> messages, String gapLine);
+        void recovered(String session, String topic, long request, List<TopicDelivery> messages, TopicDelivery gap);
     }
 
     private static final Object NORMAL_SUB = new Object();
@@ -242,7 +242,7 @@ final class UpstreamTopics {
         Object answered = entry.unanswered.poll();
         if (answered instanceof NodeRecovery recovery) {
             if (Boolean.FALSE.equals(recovered)) {
-                finish(topic, recovery, gapLine(topic, recovery.epoch, recovery.since, epoch, head));
+                finish(topic, recovery, gap(topic, recovery.epoch, recovery.since, epoch, head));
             } else if (head <= recovery.since) {
                 finish(topic, recovery, null);
             } else {
@@ -255,10 +255,8 @@ final class UpstreamTopics {
             cursors.set(topic, epoch, head);
         } else if (Boolean.FALSE.equals(recovered)) {
             // after a move the node could not replay what this gateway missed: every subscriber is told
-            if (!cursor.epoch().equals(epoch)) {
-                fanout.publishControl(topic, gapLine(topic, cursor.epoch(), cursor.offset(), epoch, head));
-            } else if (head > cursor.offset()) {
-                fanout.publishGap(topic, new TopicDelivery.Gap(epoch, cursor.offset() + 1, head));
+            if (!cursor.epoch().equals(epoch) || head > cursor.offset()) {
+                fanout.publishControl(gap(topic, cursor.epoch(), cursor.offset(), epoch, head));
             }
             cursors.set(topic, epoch, head);
             if (entry.history != null) {
@@ -298,7 +296,7 @@ final class UpstreamTopics {
         }
         if (!cursor.epoch().equals(epoch)) {
             listener.recovered(session, topic, request.request(), List.of(),
-                    gapLine(topic, epoch, offset, cursor.epoch(), 0));
+                    gap(topic, epoch, offset, cursor.epoch(), 0));
             return;
         }
         if (offset >= cursor.offset()) {
@@ -313,7 +311,7 @@ final class UpstreamTopics {
         }
         if (entry.owner == null || !entry.owner.isConnected()) {
             listener.recovered(session, topic, request.request(), List.of(),
-                    gapLine(topic, epoch, offset, epoch, cursor.offset()));
+                    gap(topic, epoch, offset, epoch, cursor.offset()));
             return;
         }
         NodeRecovery recovery = new NodeRecovery(epoch, offset);
@@ -332,10 +330,10 @@ final class UpstreamTopics {
     private void fail(String topic, NodeRecovery recovery) {
         TopicCursors.Cursor cursor = cursors.get(topic);
         long to = cursor == null ? recovery.since : cursor.offset();
-        finish(topic, recovery, gapLine(topic, recovery.epoch, recovery.since, recovery.epoch, to));
+        finish(topic, recovery, gap(topic, recovery.epoch, recovery.since, recovery.epoch, to));
     }
 
-    private void finish(String topic, NodeRecovery recovery, String gap) {
+    private void finish(String topic, NodeRecovery recovery, TopicDelivery gap) {
         if (recoveries.get(topic) != recovery) {
             return;
         }
@@ -351,13 +349,15 @@ final class UpstreamTopics {
         }
     }
 
-    /** A gap for what came after {@code (fromEpoch, fromOffset)} up to {@code (toEpoch, head)}. */
-    static String gapLine(String topic, String fromEpoch, long fromOffset, String toEpoch, long head) {
+    /**
+     * A gap for what came after {@code (fromEpoch, fromOffset)} up to {@code (toEpoch, head)}: a {@code reset} when
+     * the epoch changed, else the range, which the frame carries for a session replaying the topic.
+     */
+    static TopicDelivery gap(String topic, String fromEpoch, long fromOffset, String toEpoch, long head) {
         if (!fromEpoch.equals(toEpoch)) {
-            return "{\"type\":\"gap\",\"topic\":" + Json.quote(topic) + ",\"epoch\":" + Json.quote(toEpoch)
-                    + ",\"reset\":true}";
+            return new TopicDelivery(topic, null, -1, "{\"type\":\"gap\",\"topic\":" + Json.quote(topic)
+                    + ",\"epoch\":" + Json.quote(toEpoch) + ",\"reset\":true}", System.nanoTime());
         }
-        return "{\"type\":\"gap\",\"topic\":" + Json.quote(topic) + ",\"epoch\":" + Json.quote(toEpoch) + ",\"from\":"
-                + (fromOffset + 1) + ",\"to\":" + head + "}";
+        return TopicDelivery.gap(topic, new TopicDelivery.Gap(toEpoch, fromOffset + 1, head), System.nanoTime());
     }
 }

@@ -40,7 +40,7 @@ class TopicRecoveryTest {
         recovery.hold(message("e1", 44));
         recovery.hold(message("e1", 45));
         recovery.hold(message("e1", 46));
-        assertThat(shown(recovery.release(replay(39, 45)))).containsExactly("e1:41", "e1:42", "e1:43", "e1:44",
+        assertThat(shown(recovery.release(null, replay(39, 45)))).containsExactly("e1:41", "e1:42", "e1:43", "e1:44",
                 "e1:45", "e1:46");
     }
 
@@ -49,7 +49,7 @@ class TopicRecoveryTest {
         TopicRecovery recovery = new TopicRecovery(1, "e1", 40);
         recovery.hold(gap("e1", 43, 57));
         recovery.hold(message("e1", 61));
-        assertThat(shown(recovery.release(replay(41, 60)))).hasSize(21).doesNotContain(gapLine("e1", 43, 57))
+        assertThat(shown(recovery.release(null, replay(41, 60)))).hasSize(21).doesNotContain(gapLine("e1", 43, 57))
                 .endsWith("e1:60", "e1:61");
     }
 
@@ -58,7 +58,8 @@ class TopicRecoveryTest {
         TopicRecovery recovery = new TopicRecovery(1, "e1", 40);
         recovery.hold(gap("e1", 43, 57));
         recovery.hold(message("e1", 58));
-        assertThat(shown(recovery.release(replay(41, 50)))).endsWith("e1:50", gapLine("e1", 51, 57), "e1:58");
+        assertThat(shown(recovery.release(null, replay(41, 50)))).endsWith("e1:50", gapLine("e1", 51, 57),
+                "e1:58");
     }
 
     @Test
@@ -69,8 +70,8 @@ class TopicRecoveryTest {
         recovery.hold(reset);
         recovery.hold(gap("e2", 0, 3));
         recovery.hold(message("e2", 4));
-        assertThat(shown(recovery.release(replay(41, 42)))).containsExactly("e1:41", "e1:42", gapLine("e1", 45, 47),
-                "{\"type\":\"gap\",\"reset\":true}", gapLine("e2", 0, 3), "e2:4");
+        assertThat(shown(recovery.release(null, replay(41, 42)))).containsExactly("e1:41", "e1:42",
+                gapLine("e1", 45, 47), "{\"type\":\"gap\",\"reset\":true}", gapLine("e2", 0, 3), "e2:4");
     }
 
     @Test
@@ -80,7 +81,18 @@ class TopicRecoveryTest {
         TopicRecovery second = new TopicRecovery(2, "e1", 45);
         second.takeOver(first);
         second.hold(message("e1", 61));
-        assertThat(shown(second.release(replay(46, 59)))).hasSize(16).startsWith("e1:46").endsWith("e1:60", "e1:61");
+        assertThat(shown(second.release(null, replay(46, 59)))).hasSize(16).startsWith("e1:46")
+                .endsWith("e1:60", "e1:61");
+    }
+
+    @Test
+    void anAnswerThatIsAGapComesFirstAndHeldCopiesOfWhatItDeclaresLostAreDropped() {
+        TopicRecovery recovery = new TopicRecovery(1, "e1", 40);
+        recovery.hold(message("e1", 55));
+        recovery.hold(gap("e1", 52, 58));
+        recovery.hold(message("e1", 61));
+        assertThat(shown(recovery.release(gap("e1", 41, 56), List.of()))).containsExactly(gapLine("e1", 41, 56),
+                gapLine("e1", 57, 58), "e1:61");
     }
 
     private static String gapLine(String epoch, long from, long to) {
