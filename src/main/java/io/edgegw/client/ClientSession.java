@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.jboss.logging.Logger;
 
@@ -46,7 +47,11 @@ public final class ClientSession implements Subscriber {
     private Map<String, SessionState.Position> positionsAtDetach = Map.of();
     /** Exact topics subscribed with {@code since} whose missed messages are on their way; null when none. */
     private Map<String, TopicRecovery> recovering;
-    private long recoveryRequests;
+    /**
+     * Recovery request numbers, unique in the process: answers are routed by session id, and a resumed session's
+     * successor (same id) must not take an answer to its predecessor's question for its own.
+     */
+    private static final AtomicLong RECOVERY_REQUESTS = new AtomicLong();
 
     private final List<Object> outbox = new ArrayList<>();
     private boolean touched;
@@ -274,7 +279,7 @@ public final class ClientSession implements Subscriber {
         if (recovering == null) {
             recovering = new HashMap<>();
         }
-        TopicRecovery recovery = new TopicRecovery(++recoveryRequests, epoch, offset);
+        TopicRecovery recovery = new TopicRecovery(RECOVERY_REQUESTS.incrementAndGet(), epoch, offset);
         TopicRecovery replaced = recovering.put(topic, recovery);
         if (replaced != null) {
             recovery.takeOver(replaced);
