@@ -2,7 +2,7 @@ package io.edgegw.client;
 
 import java.util.concurrent.atomic.AtomicLong;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import org.jboss.logging.Logger;
 
@@ -11,8 +11,12 @@ import io.edgegw.observe.GatewayMetrics;
 import io.edgegw.upstream.UpstreamPool;
 import io.vertx.core.Vertx;
 
-/** What every {@link ClientSession} shares: config, the upstream pool, the registry, metrics, tokens, logs. */
-@ApplicationScoped
+/**
+ * What every {@link ClientSession} shares: config, the upstream pool, the registry, metrics, tokens, logs. A
+ * {@code @Singleton}, not {@code @ApplicationScoped}: sessions call it per frame they write, and a client proxy would
+ * look the instance up in its context on every call.
+ */
+@Singleton
 public class SessionServices {
 
     private static final Logger LOG = Logger.getLogger(SessionServices.class);
