@@ -20,6 +20,8 @@ import io.edgegw.fanout.TopicDelivery;
 import io.edgegw.fanout.TopicPattern;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
+import io.smallrye.mutiny.subscription.UniSubscriber;
+import io.smallrye.mutiny.subscription.UniSubscription;
 import io.vertx.core.buffer.Buffer;
 
 /**
@@ -491,7 +493,7 @@ public final class ClientSession implements Subscriber {
         if (!reserve(size)) {
             return;
         }
-        connection.sendText(frame).subscribe().with(ok -> unflushedBytes -= size, failure -> writeFailed(size, failure));
+        connection.sendText(frame).subscribe().withSubscriber(new FrameWrite(this, size));
     }
 
     private void write(Buffer binary) {
@@ -499,8 +501,36 @@ public final class ClientSession implements Subscriber {
         if (!reserve(size)) {
             return;
         }
-        connection.sendBinary(binary).subscribe().with(ok -> unflushedBytes -= size,
-                failure -> writeFailed(size, failure));
+        connection.sendBinary(binary).subscribe().withSubscriber(new FrameWrite(this, size));
+    }
+
+    /**
+     * Takes a frame's bytes off the unflushed count once the socket has them. A subscriber of its own rather than
+     * {@code subscribe().with(…)}: Mutiny's context propagation wraps every callback given to {@code with}, a capture
+     * of all thread contexts per frame written, which the fan-out path does not need (it runs on the link's loop).
+     */
+    private static final class FrameWrite implements UniSubscriber<Void> {
+        private final ClientSession session;
+        private final long size;
+
+        FrameWrite(ClientSession session, long size) {
+            this.session = session;
+            this.size = size;
+        }
+
+        @Override
+        public void onSubscribe(UniSubscription subscription) {
+        }
+
+        @Override
+        public void onItem(Void ignored) {
+            session.unflushedBytes -= size;
+        }
+
+        @Override
+        public void onFailure(Throwable failure) {
+            session.writeFailed(size, failure);
+        }
     }
 
     /** A write the link refused (it closed meanwhile): its bytes no longer count as unflushed. */
