@@ -27,23 +27,44 @@ final class TopicRecovery {
         held.add(live);
     }
 
+    /** The lowest offset of this epoch that a held message or gap starts at; {@code Long.MAX_VALUE} when none. */
+    private long firstHeldOffset() {
+        for (TopicDelivery live : held) {
+            if (!live.isControl() && live.epoch().equals(epoch)) {
+                return live.offset();
+            }
+            if (live.isControl() && live.gap() != null && live.gap().epoch().equals(epoch)) {
+                return live.gap().from();
+            }
+        }
+        return Long.MAX_VALUE;
+    }
+
     /** Asked again: what the earlier question held is still to be released, after the new replay. */
     void takeOver(TopicRecovery replaced) {
         held.addAll(replaced.held);
     }
 
     /**
-     * What to deliver, in order: the answer's {@code gap} if any (what could not be replayed), the replay after
-     * {@code since} (in this epoch), then what was held, without the messages the gap or the replay already
-     * covered, and with each held gap cut to what they did not.
+     * What to deliver, in order: the answer's {@code gap} if any (what could not be replayed), cut short of the first
+     * held message of its epoch (live messages the gateway has are not lost), the replay after {@code since} (in
+     * this epoch), then what was held, without the messages the replay already had, and with each held gap cut to
+     * what the replay did not deliver.
      */
     List<TopicDelivery> release(TopicDelivery gap, List<TopicDelivery> replay) {
         List<TopicDelivery> out = new ArrayList<>(1 + replay.size() + held.size());
         long last = since;
         if (gap != null) {
-            out.add(gap);
-            if (gap.gap() != null && gap.gap().epoch().equals(epoch)) {
-                last = Math.max(last, gap.gap().to()); // declared lost: a held copy would contradict it
+            TopicDelivery.Gap range = gap.gap();
+            if (range == null || !range.epoch().equals(epoch)) {
+                out.add(gap);
+            } else {
+                long to = Math.min(range.to(), firstHeldOffset() - 1);
+                if (to >= range.from()) {
+                    out.add(to == range.to() ? gap : TopicDelivery.gap(gap.topic(),
+                            new TopicDelivery.Gap(epoch, range.from(), to), gap.receivedNanos()));
+                    last = Math.max(last, to);
+                }
             }
         }
         for (TopicDelivery message : replay) {

@@ -351,12 +351,16 @@ final class UpstreamTopics {
 
     /**
      * A gap for what came after {@code (fromEpoch, fromOffset)} up to {@code (toEpoch, head)}: a {@code reset} when
-     * the epoch changed, else the range, which the frame carries for a session replaying the topic.
+     * the epoch changed, else the range, which the frame carries for a session replaying the topic; null when that
+     * range is empty (nothing was missed: a gap from 43 to 42 would only confuse a browser).
      */
     static TopicDelivery gap(String topic, String fromEpoch, long fromOffset, String toEpoch, long head) {
         if (!fromEpoch.equals(toEpoch)) {
             return new TopicDelivery(topic, null, -1, "{\"type\":\"gap\",\"topic\":" + Json.quote(topic)
                     + ",\"epoch\":" + Json.quote(toEpoch) + ",\"reset\":true}", System.nanoTime());
+        }
+        if (head <= fromOffset) {
+            return null;
         }
         return TopicDelivery.gap(topic, new TopicDelivery.Gap(toEpoch, fromOffset + 1, head), System.nanoTime());
     }

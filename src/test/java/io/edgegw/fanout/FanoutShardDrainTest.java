@@ -87,7 +87,6 @@ class FanoutShardDrainTest {
         }
     }
 
-
     /** A shard on a fresh context of the test's Vert.x, with one recording subscriber of topic "t". */
     private Recorder subscribedTo(DrainPacing pacing) throws Exception {
         Context context = vertx.getOrCreateContext();
