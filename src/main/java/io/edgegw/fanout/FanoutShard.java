@@ -184,16 +184,21 @@ public final class FanoutShard {
         }
         int items = 0;
         long bytes = 0;
+        long taken = 0;
         Object item;
-        while (items < MAX_ITEMS_PER_DRAIN && bytes < MAX_BYTES_PER_DRAIN && (item = inbox.poll()) != null) {
-            items++;
-            if (item instanceof TopicDelivery delivery) {
-                backlogBytes.addAndGet(-weight(delivery));
-                delivered += deliver(delivery);
-                bytes += delivery.payloadLength();
-            } else {
-                ((Runnable) item).run();
+        try {
+            while (items < MAX_ITEMS_PER_DRAIN && bytes < MAX_BYTES_PER_DRAIN && (item = inbox.poll()) != null) {
+                items++;
+                if (item instanceof TopicDelivery delivery) {
+                    taken += weight(delivery);
+                    delivered += deliver(delivery);
+                    bytes += delivery.payloadLength();
+                } else {
+                    ((Runnable) item).run();
+                }
             }
+        } finally {
+            backlogBytes.addAndGet(-taken); // once per drain, not per message
         }
         int frames = touched.size();
         flushTouched();
