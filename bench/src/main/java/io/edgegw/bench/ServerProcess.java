@@ -37,8 +37,9 @@ final class ServerProcess implements AutoCloseable {
 
     static ServerProcess gateway(Path jar, List<String> jvmOptions, String upstreamUrls, Path logFile,
                                  List<String> extraProperties) throws IOException, InterruptedException {
-        int http = freePort();
-        int management = freePort();
+        int[] ports = freePorts(2);
+        int http = ports[0];
+        int management = ports[1];
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
@@ -57,8 +58,9 @@ final class ServerProcess implements AutoCloseable {
     }
 
     static ServerProcess nats(Path workDir, Path logFile) throws IOException, InterruptedException {
-        int client = freePort();
-        int ws = freePort();
+        int[] ports = freePorts(2);
+        int client = ports[0];
+        int ws = ports[1];
         Path config = workDir.resolve("nats-" + ws + ".conf");
         Files.writeString(config, "listen: 127.0.0.1:" + client + "\n"
                 + "websocket {\n  host: 127.0.0.1\n  port: " + ws + "\n  no_tls: true\n}\n");
@@ -173,9 +175,24 @@ final class ServerProcess implements AutoCloseable {
         throw new IOException(target.label + " not listening on " + port + " after " + seconds + " s");
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
+    /**
+     * Ports free on 127.0.0.1, all different: each is held until all are chosen (one at a time, the kernel may hand
+     * out a port it has just taken back: a gateway once got one port for both its servers and never became ready).
+     */
+    static int[] freePorts(int count) throws IOException {
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            int[] ports = new int[count];
+            for (int i = 0; i < count; i++) {
+                ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+                held.add(socket);
+                ports[i] = socket.getLocalPort();
+            }
+            return ports;
+        } finally {
+            for (ServerSocket socket : held) {
+                socket.close();
+            }
         }
     }
 
