@@ -6,11 +6,14 @@ import static org.awaitility.Awaitility.await;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.Test;
 
 import io.edgegw.testkit.GatewayUrls;
 import io.edgegw.testkit.ReferenceClusterResource;
+import io.edgegw.testkit.Scrape;
+import io.edgegw.testkit.TcpProxy;
 import io.edgegw.testkit.TestClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -21,7 +24,8 @@ import io.vertx.core.json.JsonObject;
 /**
  * The slow-consumer bound counts bytes written and not yet taken by the socket: a browser that reads keeps getting
  * its messages however much more than the bound they add up to, because each write that completes gives its bytes
- * back.
+ * back; a browser that stops reading is closed with 4002 once its socket buffers are full and the bound is passed,
+ * and its link is cut by the idle timeout if it never reads again, while the others on its topic miss nothing.
  */
 @QuarkusTest
 @WithTestResource(ReferenceClusterResource.class)
@@ -31,35 +35,121 @@ class OutboundAccountingTest {
     public static class SmallOutboundBound implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("gateway.client.max-outbound-bytes", "16384");
+            // a short idle timeout, so that a link that never reads again is cut within the test
+            return Map.of("gateway.client.max-outbound-bytes", String.valueOf(BOUND), "quarkus.http.idle-timeout", "6s");
         }
     }
 
+    /** Far above one frame (a drain writes at most about 32 KiB), far below a stalled link's socket buffers. */
+    static final int BOUND = 256 * 1024;
+    /** Messages of about 4 KB published this many at a time: one burst stays under a drain's 32 KiB. */
+    private static final int BURST = 7;
+    private static final String PADDING = "x".repeat(4000);
     private static final Duration WAIT = Duration.ofSeconds(20);
+    private static final String SLOW_CONSUMER_CLOSES = "code=\"4002\"";
+    private static final String SLOW_CONSUMER_DROPS = "reason=\"slow_consumer\"";
 
     @Test
     void aReadingBrowserGetsFarMoreThanTheBoundWithoutBeingClosed() {
         String topic = "accounting/ticks";
         TestClient browser = TestClient.connect(GatewayUrls.ws());
         try {
-            browser.welcome();
-            browser.sendJson(new JsonObject().put("type", "subscribe").put("id", "s").put("topics", List.of(topic)));
-            assertThat(browser.awaitReply("s", WAIT).getString("type")).isEqualTo("subscribed");
-            await().atMost(WAIT).until(() -> ReferenceClusterResource.cluster().nodes().stream().anyMatch(
-                    node -> node.received("sub").stream().anyMatch(sub -> topic.equals(sub.getString("topic")))));
+            subscribe(browser, topic);
+            awaitNodeSubscription(topic);
 
-            String padding = "x".repeat(400);
-            for (int i = 0; i < 400; i++) { // about 180 KB, eleven times the bound, in small bursts
-                ReferenceClusterResource.cluster().publish(topic, "{\"n\":" + i + ",\"pad\":\"" + padding + "\"}");
-                if (i % 20 == 19) {
-                    int expected = i + 1;
-                    browser.awaitCount("message", expected, WAIT);
-                }
+            int published = 0;
+            while (published < 11L * BOUND / PADDING.length()) { // eleven times the bound, in small bursts
+                published = publishBurst(topic, published);
+                browser.awaitCount("message", published, WAIT);
             }
-            browser.awaitCount("message", 400, WAIT);
             assertThat(browser.isClosed()).as("closed with %s", browser.closeCode()).isFalse();
         } finally {
             browser.close();
         }
+    }
+
+    @Test
+    void browsersThatStopReadingAreClosedWith4002AndCutIfTheyNeverReadAgainWhileTheOthersMissNothing() {
+        String topic = "accounting/stalled";
+        try (TcpProxy proxy = TcpProxy.start("127.0.0.1", GatewayUrls.httpPort())) {
+            TestClient wakesUp = TestClient.connectThrough(proxy, GatewayUrls.ws());
+            TestClient neverReads = TestClient.connectThrough(proxy, GatewayUrls.ws());
+            TestClient reader = TestClient.connect(GatewayUrls.ws());
+            try {
+                for (TestClient browser : List.of(wakesUp, neverReads, reader)) {
+                    subscribe(browser, topic);
+                }
+                awaitNodeSubscription(topic);
+                double closesBefore = Scrape.value("gateway_client_closes_total", SLOW_CONSUMER_CLOSES);
+                double dropsBefore = Scrape.value("gateway_messages_dropped_total", SLOW_CONSUMER_DROPS);
+                double sessionsBefore = Scrape.value("gateway_sessions", "");
+
+                // its tab froze: nothing it is sent is read any more; it wakes up once closed as a slow consumer
+                proxy.stall(wakesUp.localAddress(), true);
+                int published = publishUntilDropped(topic, 0, dropsBefore + 1, reader);
+                proxy.stall(wakesUp.localAddress(), false);
+                // it gets what was written, then the close frame that waited behind it
+                assertThat(wakesUp.awaitClose(WAIT)).isEqualTo(4002);
+                await().atMost(WAIT).until(() -> Scrape.value("gateway_client_closes_total", SLOW_CONSUMER_CLOSES)
+                        == closesBefore + 1);
+
+                // this one never reads again: its close frame cannot be written, so the idle timeout ends the link
+                proxy.stall(neverReads.localAddress(), true);
+                published = publishUntilDropped(topic, published, dropsBefore + 2, reader);
+                await().atMost(WAIT).pollInterval(Duration.ofMillis(500)).until(() -> {
+                    reader.sendJson(new JsonObject().put("type", "ping")); // the reader is not idle
+                    return Scrape.value("gateway_sessions", "") == sessionsBefore - 2;
+                });
+                proxy.stall(neverReads.localAddress(), false);
+                assertThat(neverReads.awaitClose(WAIT)).as("a link cut without a close frame").isEqualTo(1006);
+
+                for (int i = 0; i < 20; i++, published++) {
+                    ReferenceClusterResource.cluster().publish(topic, "{\"n\":" + published + "}");
+                }
+                reader.awaitCount("message", published, WAIT);
+                List<Integer> received = reader.frames("message").stream()
+                        .map(message -> message.getJsonObject("data").getInteger("n")).toList();
+                assertThat(received).as("every message, once, in order")
+                        .isEqualTo(IntStream.range(0, published).boxed().toList());
+                assertThat(reader.isClosed()).as("reader closed with %s", reader.closeCode()).isFalse();
+            } finally {
+                reader.close();
+                wakesUp.close();
+                neverReads.close();
+            }
+        }
+    }
+
+    /**
+     * Publishes bursts until the slow-consumer drops reach {@code drops}: a stalled link's socket buffers fill first
+     * (a few MiB), and only then do the gateway's writes stay pending and count against the bound. The reader keeps up
+     * all along. Returns the new count of messages published.
+     */
+    private static int publishUntilDropped(String topic, int published, double drops, TestClient reader) {
+        while (Scrape.value("gateway_messages_dropped_total", SLOW_CONSUMER_DROPS) < drops) {
+            assertThat(published).as("messages of 4 KB published without a 4002").isLessThan(6_000);
+            published = publishBurst(topic, published);
+            reader.awaitCount("message", published, WAIT);
+        }
+        return published;
+    }
+
+    /** Publishes {@link #BURST} messages numbered on from {@code published}; returns the new count. */
+    private static int publishBurst(String topic, int published) {
+        for (int i = 0; i < BURST; i++, published++) {
+            ReferenceClusterResource.cluster().publish(topic, "{\"n\":" + published + ",\"pad\":\"" + PADDING + "\"}");
+        }
+        return published;
+    }
+
+    private static void subscribe(TestClient browser, String topic) {
+        browser.welcome();
+        browser.sendJson(new JsonObject().put("type", "subscribe").put("id", "s").put("topics", List.of(topic)));
+        assertThat(browser.awaitReply("s", WAIT).getString("type")).isEqualTo("subscribed");
+    }
+
+    private static void awaitNodeSubscription(String topic) {
+        await().atMost(WAIT).until(() -> ReferenceClusterResource.cluster().nodes().stream().anyMatch(
+                node -> node.received("sub").stream().anyMatch(sub -> topic.equals(sub.getString("topic")))));
     }
 }

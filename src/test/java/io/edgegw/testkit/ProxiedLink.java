@@ -28,6 +28,8 @@ final class ProxiedLink {
     private NetSocket target;
     private boolean closing;
     private boolean lostBytes;
+    private boolean stalled;
+    private boolean clientQueueFull;
 
     /** Holds the client's bytes until {@link #attach} has a target to relay them to. */
     ProxiedLink(NetSocket client, Context context, BooleanSupplier blackholed, Consumer<ProxiedLink> onClosed) {
@@ -71,9 +73,41 @@ final class ProxiedLink {
             to.write(bytes);
             if (to.writeQueueFull()) {
                 from.pause();
-                to.drainHandler(ignored -> from.resume());
+                markQueueFull(to, true);
+                to.drainHandler(ignored -> {
+                    markQueueFull(to, false);
+                    if (!(stalled && from == target)) {
+                        from.resume();
+                    }
+                });
             }
         });
+    }
+
+    private void markQueueFull(NetSocket socket, boolean full) {
+        if (socket == client) {
+            clientQueueFull = full;
+        }
+    }
+
+    /**
+     * Stops (or resumes) reading what the target sends on this link, as a browser whose page stopped reading: TCP's
+     * flow control then fills the target's socket buffers and its writes stay pending. Completes on the link's loop.
+     */
+    Future<Void> stall(boolean on) {
+        Promise<Void> done = Promise.promise();
+        context.runOnContext(ignored -> {
+            stalled = on;
+            if (target != null && !closing) {
+                if (on) {
+                    target.pause();
+                } else if (!clientQueueFull) {
+                    target.resume();
+                }
+            }
+            done.complete();
+        });
+        return done.future();
     }
 
     /** The client's end of this connection, as the proxy sees its peer. */

@@ -33,6 +33,9 @@ import java.util.function.Predicate;
  *   <li>{@link #blackhole(boolean)}: bytes in both directions are swallowed, connections stay open (a WebSocket ping
  *       gets no pong), new connections are accepted and swallowed too. Closes still pass. When it ends, connections
  *       that swallowed bytes are cut, since their streams lost data; those that swallowed nothing go on.</li>
+ *   <li>{@link #stall(SocketAddress, boolean)}: the proxy stops reading what the target sends on one connection (a
+ *       browser that stopped reading): the target's writes pile up in its socket buffers and then in its own
+ *       memory, as they would for a frozen tab. Nothing is lost; resuming relays it all.</li>
  *   <li>{@link #refuse(boolean)}: new connections are closed right after accept (a connect attempt that fails after
  *       TCP connected, e.g. in the WebSocket handshake).</li>
  *   <li>{@link #retarget(String, int)}: new connections go elsewhere; established ones stay.</li>
@@ -46,6 +49,7 @@ import java.util.function.Predicate;
 public final class TcpProxy implements AutoCloseable {
 
     private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(5);
+    private static final int TARGET_RECEIVE_BUFFER_BYTES = 256 * 1024;
 
     private final Vertx vertx;
     private final boolean ownsVertx;
@@ -63,7 +67,10 @@ public final class TcpProxy implements AutoCloseable {
         this.vertx = vertx;
         this.ownsVertx = ownsVertx;
         this.target = target;
-        this.connector = vertx.createNetClient(new NetClientOptions().setConnectTimeout(5_000));
+        // a fixed receive buffer toward the target: a stalled link pushes back after a known amount, not after the
+        // tens of MiB that Linux' receive-buffer autotuning allows on loopback
+        this.connector = vertx.createNetClient(new NetClientOptions().setConnectTimeout(5_000)
+                .setReceiveBufferSize(TARGET_RECEIVE_BUFFER_BYTES));
     }
 
     /** Starts a proxy to {@code targetHost:targetPort} on its own Vert.x (daemon threads), listening when it returns. */
@@ -122,6 +129,12 @@ public final class TcpProxy implements AutoCloseable {
     /** Ends only the connection accepted from {@code client} (e.g. {@link TestClient#localAddress()}). */
     public void cut(SocketAddress client) {
         settle(onLinks(link -> sameEndpoint(link.clientAddress(), client), ProxiedLink::cut), "cut of " + client);
+    }
+
+    /** Stops or resumes reading from the target on the connection accepted from {@code client}; see the class comment. */
+    public void stall(SocketAddress client, boolean on) {
+        settle(onLinks(link -> sameEndpoint(link.clientAddress(), client), link -> link.stall(on)),
+                (on ? "stall of " : "end of stall of ") + client);
     }
 
     /** Swallows all bytes while on; see the class comment for what happens when it ends. */

@@ -237,6 +237,37 @@ class TcpProxyTest {
         Futures.await(writer.close(), WAIT, "writer close");
     }
 
+    /** A stalled link stops its writer however eagerly the client reads, loses nothing, and resumes when it ends. */
+    @Test
+    void stallStopsReadingFromTheTargetUntilItEnds() {
+        long limit = 64L * 1024 * 1024;
+        AtomicLong written = new AtomicLong();
+        NetServer writer = serverVertx.createNetServer().connectHandler(socket -> pump(socket, written, limit));
+        Futures.await(writer.listen(0, "127.0.0.1"), WAIT, "writer listen");
+        proxy = TcpProxy.start("127.0.0.1", writer.actualPort());
+        AtomicLong read = new AtomicLong();
+        NetSocket reader = Futures.await(serverVertx.createNetClient().connect(proxy.port(), "127.0.0.1"), WAIT,
+                "reader connect");
+        reader.handler(bytes -> read.addAndGet(bytes.length()));
+        await().atMost(WAIT).until(() -> read.get() > 0);
+
+        proxy.stall(reader.localAddress(), true);
+
+        AtomicLong previous = new AtomicLong(-1);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .until(() -> written.get() == previous.getAndSet(written.get()));
+        long readWhileStalled = read.get();
+        await().during(QUIET).atMost(QUIET.multipliedBy(3)).until(() -> read.get() == readWhileStalled);
+        assertTrue(written.get() < limit, "the writer should stall long before " + limit + " bytes, yet wrote "
+                + written.get());
+
+        proxy.stall(reader.localAddress(), false);
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> read.get() == limit);
+        reader.close();
+        Futures.await(writer.close(), WAIT, "writer close");
+    }
+
     @Test
     void closeStopsListeningAndEndsEveryLink() {
         proxy = TcpProxy.start("127.0.0.1", echo.port());
