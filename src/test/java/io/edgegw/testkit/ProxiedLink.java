@@ -15,7 +15,8 @@ import java.util.function.Consumer;
  * relayed both ways with backpressure. When either side closes, both are closed.
  *
  * <p>Confined to the event loop that accepted the client socket (the target socket is opened from it, so it lives
- * there too). Other threads act only through {@link #cut()} and {@link #closeIfBytesLost()}, which hop onto it.
+ * there too). Other threads act only through {@link #cut()}, {@link #stall(boolean)} and {@link #closeIfBytesLost()},
+ * which hop onto it.
  */
 final class ProxiedLink {
 
@@ -58,6 +59,9 @@ final class ProxiedLink {
         target.closeHandler(ignored -> close());
         relay(client, target);
         relay(target, client);
+        if (stalled) {
+            target.pause();
+        }
         client.resume();
     }
 

@@ -35,7 +35,7 @@ import java.util.function.Predicate;
  *       that swallowed bytes are cut, since their streams lost data; those that swallowed nothing go on.</li>
  *   <li>{@link #stall(SocketAddress, boolean)}: the proxy stops reading what the target sends on one connection (a
  *       browser that stopped reading): the target's writes pile up in its socket buffers and then in its own
- *       memory, as they would for a frozen tab. Nothing is lost; resuming relays it all.</li>
+ *       memory, as they would for a frozen tab. While both ends stay up nothing is lost: resuming relays it all.</li>
  *   <li>{@link #refuse(boolean)}: new connections are closed right after accept (a connect attempt that fails after
  *       TCP connected, e.g. in the WebSocket handshake).</li>
  *   <li>{@link #retarget(String, int)}: new connections go elsewhere; established ones stay.</li>
@@ -133,8 +133,11 @@ public final class TcpProxy implements AutoCloseable {
 
     /** Stops or resumes reading from the target on the connection accepted from {@code client}; see the class comment. */
     public void stall(SocketAddress client, boolean on) {
-        settle(onLinks(link -> sameEndpoint(link.clientAddress(), client), link -> link.stall(on)),
-                (on ? "stall of " : "end of stall of ") + client);
+        List<ProxiedLink> matched = links.stream().filter(link -> sameEndpoint(link.clientAddress(), client)).toList();
+        if (matched.size() != 1) {
+            throw new IllegalStateException(matched.size() + " open connections from " + client + " to stall");
+        }
+        settle(matched.get(0).stall(on), (on ? "stall of " : "end of stall of ") + client);
     }
 
     /** Swallows all bytes while on; see the class comment for what happens when it ends. */

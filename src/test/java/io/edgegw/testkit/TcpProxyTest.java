@@ -253,9 +253,11 @@ class TcpProxyTest {
 
         proxy.stall(reader.localAddress(), true);
 
-        AtomicLong previous = new AtomicLong(-1);
+        AtomicLong previousWritten = new AtomicLong(-1);
+        AtomicLong previousRead = new AtomicLong(-1);
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
-                .until(() -> written.get() == previous.getAndSet(written.get()));
+                .until(() -> written.get() == previousWritten.getAndSet(written.get())
+                        & read.get() == previousRead.getAndSet(read.get()));
         long readWhileStalled = read.get();
         await().during(QUIET).atMost(QUIET.multipliedBy(3)).until(() -> read.get() == readWhileStalled);
         assertTrue(written.get() < limit, "the writer should stall long before " + limit + " bytes, yet wrote "
