@@ -551,6 +551,22 @@ public final class ClientSession implements Subscriber {
         return true;
     }
 
+    /**
+     * Nanoseconds from the browser's last request (or the link's opening) to {@code nowNanos}. Read off the loop by
+     * {@link IdleSessions} to find candidates (a stale value only delays or hastens the check that
+     * {@link #closeIfIdle} makes on the loop).
+     */
+    long quietFor(long nowNanos) {
+        return nowNanos - rate.lastRequestNanos();
+    }
+
+    /** Closes with 1001 a link whose browser has sent nothing for {@code limitNanos}. On the session's loop. */
+    void closeIfIdle(long limitNanos) {
+        if (!closed && quietFor(System.nanoTime()) >= limitNanos) {
+            close(CloseCode.GOING_AWAY.code(), "idle timeout");
+        }
+    }
+
     /** Closes the browser link with a code; the endpoint's close callback then ends the session. */
     void close(int code, String reason) {
         if (closed) {

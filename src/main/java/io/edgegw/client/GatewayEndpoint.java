@@ -78,6 +78,11 @@ public class GatewayEndpoint {
             refuse(connection, CloseCode.SERVICE_RESTART, "service restart");
             return;
         }
+        // checked before the origin and the token: at capacity, a flood of upgrades costs no token verification
+        if (services.metrics().sessions().get() >= config.client().maxSessions()) {
+            refuse(connection, CloseCode.TRY_AGAIN_LATER, "at capacity");
+            return;
+        }
         String origin = connection.handshakeRequest().header("Origin");
         if (!origins.allows(origin)) {
             refuse(connection, CloseCode.POLICY_VIOLATION, "origin not allowed");

@@ -39,6 +39,11 @@ final class RequestRate {
         return false;
     }
 
+    /** When the last request came ({@code nanoClock} time), or the bucket was made if none has. */
+    long lastRequestNanos() {
+        return lastRefillNanos;
+    }
+
     /**
      * Refusals not yet worked off at the allowed rate. A client that slows down when refused keeps this low; one
      * that keeps flooding drives it up, whatever the odd request that slips through as the bucket refills.

@@ -137,6 +137,22 @@ public interface GatewayConfig {
         @WithDefault("25s")
         Duration heartbeat();
 
+        /**
+         * A browser that sent nothing (not even a {@code ping}) for this long is closed with 1001 (going away: idle
+         * timeout). Must be longer than {@link #heartbeat()}; {@code 0} turns it off.
+         */
+        @WithName("idle-timeout")
+        @WithDefault("90s")
+        Duration idleTimeout();
+
+        /**
+         * Most browser links this gateway serves at once; one more is accepted and closed at once with 1013 (try
+         * again later). Links open on different event loops at the same moment may pass it by one each.
+         */
+        @WithName("max-sessions")
+        @WithDefault("65536")
+        int maxSessions();
+
         /** Largest frame accepted from a browser, in bytes; a larger one closes the link with 1009. */
         @WithName("max-frame-size")
         @WithDefault("65536")
