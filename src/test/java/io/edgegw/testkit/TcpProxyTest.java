@@ -31,6 +31,7 @@ class TcpProxyTest {
 
     private static final Duration WAIT = Duration.ofSeconds(5);
     private static final Duration QUIET = Duration.ofMillis(300);
+    private static final long LIMIT = 64L * 1024 * 1024;
 
     private static Vertx serverVertx;
     private static EchoServer echo;
@@ -214,64 +215,47 @@ class TcpProxyTest {
     /** A writer through the proxy to a reader that stops reading must stall, not fill the proxy's memory. */
     @Test
     void appliesBackpressureToAWriterWhenTheReaderStops() {
-        long limit = 64L * 1024 * 1024;
-        AtomicLong written = new AtomicLong();
-        NetServer writer = serverVertx.createNetServer().connectHandler(socket -> pump(socket, written, limit));
-        Futures.await(writer.listen(0, "127.0.0.1"), WAIT, "writer listen");
-        proxy = TcpProxy.start("127.0.0.1", writer.actualPort());
+        GatedWriter writer = GatedWriter.listen(LIMIT);
+        proxy = TcpProxy.start("127.0.0.1", writer.port());
         AtomicLong read = new AtomicLong();
-        NetSocket reader = Futures.await(serverVertx.createNetClient().connect(proxy.port(), "127.0.0.1"), WAIT,
-                "reader connect");
+        NetSocket reader = connectReader(read);
         reader.pause();
-        reader.handler(bytes -> read.addAndGet(bytes.length()));
 
-        AtomicLong previous = new AtomicLong(-1);
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
-                .until(() -> written.get() > 0 && written.get() == previous.getAndSet(written.get()));
-        assertTrue(written.get() < limit, "the writer should stall long before " + limit + " bytes, yet wrote "
-                + written.get());
+        writer.start();
+
+        writer.awaitStalled();
+        assertTrue(writer.written() < LIMIT, "the writer should stall long before " + LIMIT + " bytes, yet wrote "
+                + writer.written());
 
         reader.resume();
 
-        await().atMost(Duration.ofSeconds(60)).until(() -> read.get() == limit);
+        await().atMost(Duration.ofSeconds(60)).until(() -> read.get() == LIMIT);
         assertFalse(reader.writeQueueFull());
         reader.close();
-        Futures.await(writer.close(), WAIT, "writer close");
+        writer.close();
     }
 
     /** A stalled link stops its writer however eagerly the client reads, loses nothing, and resumes when it ends. */
     @Test
     void stallStopsReadingFromTheTargetUntilItEnds() {
-        long limit = 64L * 1024 * 1024;
-        AtomicLong written = new AtomicLong();
-        AtomicReference<Runnable> startWriting = new AtomicReference<>();
-        NetServer writer = serverVertx.createNetServer().connectHandler(socket -> {
-            Context context = Vertx.currentContext();
-            startWriting.set(() -> context.runOnContext(ignored -> pump(socket, written, limit)));
-        });
-        Futures.await(writer.listen(0, "127.0.0.1"), WAIT, "writer listen");
-        proxy = TcpProxy.start("127.0.0.1", writer.actualPort());
+        GatedWriter writer = GatedWriter.listen(LIMIT);
+        proxy = TcpProxy.start("127.0.0.1", writer.port());
         AtomicLong read = new AtomicLong();
-        NetSocket reader = Futures.await(serverVertx.createNetClient().connect(proxy.port(), "127.0.0.1"), WAIT,
-                "reader connect");
-        reader.handler(bytes -> read.addAndGet(bytes.length()));
-        await().atMost(WAIT).until(() -> startWriting.get() != null); // the proxy has connected to the writer
+        NetSocket reader = connectReader(read);
 
         proxy.stall(reader.localAddress(), true);
-        startWriting.get().run();
+        writer.start();
 
-        AtomicLong previous = new AtomicLong(-1);
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
-                .until(() -> written.get() > 0 && written.get() == previous.getAndSet(written.get()));
-        assertTrue(written.get() < limit, "the writer should stall long before " + limit + " bytes, yet wrote "
-                + written.get());
+        writer.awaitStalled();
+        assertTrue(writer.written() < LIMIT, "the writer should stall long before " + LIMIT + " bytes, yet wrote "
+                + writer.written());
         assertEquals(0, read.get(), "nothing reaches the reader while the link is stalled");
 
         proxy.stall(reader.localAddress(), false);
 
-        await().atMost(Duration.ofSeconds(60)).until(() -> read.get() == limit);
+        await().atMost(Duration.ofSeconds(60)).until(() -> read.get() == LIMIT);
         reader.close();
-        Futures.await(writer.close(), WAIT, "writer close");
+        writer.close();
     }
 
     @Test
@@ -299,14 +283,74 @@ class TcpProxyTest {
         }
     }
 
-    private static void pump(NetSocket socket, AtomicLong written, long limit) {
-        Buffer chunk = Buffer.buffer(new byte[64 * 1024]);
-        while (written.get() < limit && !socket.writeQueueFull()) {
-            socket.write(chunk);
-            written.addAndGet(chunk.length());
+    /**
+     * A client through the proxy that counts what it reads, once the proxy has connected it to the target. Its handler
+     * is set before the target is told to write: bytes that reach a Vert.x socket without a handler are dropped.
+     */
+    private NetSocket connectReader(AtomicLong read) {
+        NetSocket reader = Futures.await(serverVertx.createNetClient().connect(proxy.port(), "127.0.0.1"), WAIT,
+                "reader connect");
+        reader.handler(bytes -> read.addAndGet(bytes.length()));
+        await().atMost(WAIT).until(() -> proxy.openConnections() == 1);
+        return reader;
+    }
+
+    /** A target that writes {@code limit} bytes, as fast as its socket takes them, to the first link, once started. */
+    private static final class GatedWriter {
+
+        private final long limit;
+        private final AtomicLong written = new AtomicLong();
+        private final AtomicReference<Runnable> start = new AtomicReference<>();
+        private NetServer server;
+
+        private GatedWriter(long limit) {
+            this.limit = limit;
         }
-        if (written.get() < limit) {
-            socket.drainHandler(ignored -> pump(socket, written, limit));
+
+        static GatedWriter listen(long limit) {
+            GatedWriter writer = new GatedWriter(limit);
+            writer.server = serverVertx.createNetServer().connectHandler(socket -> {
+                Context context = Vertx.currentContext();
+                writer.start.set(() -> context.runOnContext(ignored -> writer.pump(socket)));
+            });
+            Futures.await(writer.server.listen(0, "127.0.0.1"), WAIT, "writer listen");
+            return writer;
+        }
+
+        int port() {
+            return server.actualPort();
+        }
+
+        /** Starts writing once the proxy has connected to this target. */
+        void start() {
+            await().atMost(WAIT).until(() -> start.get() != null);
+            start.get().run();
+        }
+
+        /** Waits until the writer has written something and then nothing more for a while: its socket is full. */
+        void awaitStalled() {
+            AtomicLong previous = new AtomicLong(-1);
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> written.get() > 0 && written.get() == previous.getAndSet(written.get()));
+        }
+
+        long written() {
+            return written.get();
+        }
+
+        void close() {
+            Futures.await(server.close(), WAIT, "writer close");
+        }
+
+        private void pump(NetSocket socket) {
+            Buffer chunk = Buffer.buffer(new byte[64 * 1024]);
+            while (written.get() < limit && !socket.writeQueueFull()) {
+                socket.write(chunk);
+                written.addAndGet(chunk.length());
+            }
+            if (written.get() < limit) {
+                socket.drainHandler(ignored -> pump(socket));
+            }
         }
     }
 
