@@ -41,6 +41,7 @@ public final class ClientSession implements Subscriber {
     private final WebSocketConnection connection;
     private final FanoutShard shard;
     private final SessionServices services;
+    private final OutboundBudget budget;
 
     private final Set<String> subscriptions = new LinkedHashSet<>();
     private PatternSet ignores = PatternSet.EMPTY;
@@ -59,6 +60,8 @@ public final class ClientSession implements Subscriber {
     private boolean touched;
     private long unflushedBytes;
     private boolean closed;
+    /** Counted out of its loop's outbound budget: the link ended. */
+    private boolean left;
     /** The close code the gateway chose, when it closed the link itself. */
     private int closedWith;
     /** Disconnected and held for a resume: frames for it wait in {@link #held}. */
@@ -78,6 +81,8 @@ public final class ClientSession implements Subscriber {
         this.connection = connection;
         this.shard = shard;
         this.services = services;
+        this.budget = services.budget(shard);
+        budget.join();
         this.rate = new RequestRate(services.config().client().requestRate(), services.config().client().requestBurst(),
                 System::nanoTime);
     }
@@ -524,7 +529,7 @@ public final class ClientSession implements Subscriber {
 
         @Override
         public void onItem(Void ignored) {
-            session.unflushedBytes -= size;
+            session.flushed(size);
         }
 
         @Override
@@ -533,21 +538,33 @@ public final class ClientSession implements Subscriber {
         }
     }
 
+    private void flushed(long size) {
+        unflushedBytes -= size;
+        budget.release(size);
+    }
+
     /** A write the link refused (it closed meanwhile): its bytes no longer count as unflushed. */
     private void writeFailed(long size, Throwable failure) {
-        unflushedBytes -= size;
+        flushed(size);
         LOG.debugf("session %s: write failed: %s", id, failure);
     }
 
-    /** Counts bytes the socket has not taken yet; a browser too slow to take them is disconnected with 4002. */
+    /**
+     * Counts bytes the socket has not taken yet. A browser too slow to take them is disconnected with 4002: past its
+     * own bound, or past its part of the loop's {@link OutboundBudget} when the loop's sessions together hold too much.
+     */
     private boolean reserve(long size) {
-        if (unflushedBytes + size > services.config().client().maxOutboundBytes()) {
+        boolean overOwnBound = unflushedBytes + size > services.config().client().maxOutboundBytes();
+        if (overOwnBound || !budget.admits(unflushedBytes, size)) {
             services.metrics().dropped("slow_consumer", outbox.size());
-            LOG.infof("session %s: slow consumer (%d bytes unflushed), closing with 4002", id, unflushedBytes);
+            LOG.infof("session %s: slow consumer (%d bytes unflushed%s), closing with 4002", id, unflushedBytes,
+                    overOwnBound ? "" : "; this event loop's sessions hold more than its share of "
+                            + "gateway.client.max-outbound-bytes-total, " + budget.share() + " bytes");
             close(CloseCode.SLOW_CONSUMER.code(), "slow consumer");
             return false;
         }
         unflushedBytes += size;
+        budget.reserve(size);
         return true;
     }
 
@@ -588,6 +605,10 @@ public final class ClientSession implements Subscriber {
      * told yet, and frames for it are held. Otherwise it ends now.
      */
     void ended(int reportedCode) {
+        if (!left) {
+            left = true;
+            budget.leave();
+        }
         int code = closedWith != 0 ? closedWith : reportedCode;
         closed = true;
         outbox.clear();

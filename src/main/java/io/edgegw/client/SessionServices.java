@@ -1,12 +1,16 @@
 package io.edgegw.client;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.inject.Singleton;
 
 import org.jboss.logging.Logger;
 
+import io.edgegw.config.EventLoopSizing;
 import io.edgegw.config.GatewayConfig;
+import io.edgegw.fanout.FanoutShard;
 import io.edgegw.observe.GatewayMetrics;
 import io.edgegw.upstream.UpstreamPool;
 import io.vertx.core.Vertx;
@@ -29,6 +33,8 @@ public class SessionServices {
     private final ResumeTokens resumeTokens;
     private final SessionRegistry registry;
     private final Vertx vertx;
+    private final Map<FanoutShard, OutboundBudget> budgets = new ConcurrentHashMap<>();
+    private final long budgetShare;
     private final AtomicLong windowStart = new AtomicLong();
     private final AtomicLong loggedInWindow = new AtomicLong();
 
@@ -40,6 +46,19 @@ public class SessionServices {
         this.config = config;
         this.pool = pool;
         this.metrics = metrics;
+        long total = config.client().maxOutboundBytesTotal().orElse(Runtime.getRuntime().maxMemory() / 4);
+        if (total <= 0) {
+            throw new IllegalArgumentException("gateway.client.max-outbound-bytes-total must be more than 0: " + total);
+        }
+        this.budgetShare = Math.max(1, total / EventLoopSizing.eventLoops());
+        metrics.gauge("gateway_outbound_bytes",
+                "Bytes written to browsers and not yet taken by their sockets, all sessions together", budgets,
+                all -> all.values().stream().mapToLong(OutboundBudget::unflushed).sum());
+    }
+
+    /** The outbound budget of the loop of {@code shard}; once per session, at its opening. */
+    OutboundBudget budget(FanoutShard shard) {
+        return budgets.computeIfAbsent(shard, ignored -> new OutboundBudget(budgetShare));
     }
 
     GatewayConfig config() {

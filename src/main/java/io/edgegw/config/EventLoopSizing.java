@@ -19,9 +19,12 @@ public class EventLoopSizing implements VertxOptionsCustomizer {
 
     @Override
     public void accept(VertxOptions options) {
-        boolean configured = ConfigProvider.getConfig().getOptionalValue(QUARKUS_KEY, Integer.class).isPresent();
-        if (!configured) {
-            options.setEventLoopPoolSize(Math.max(1, Runtime.getRuntime().availableProcessors()));
-        }
+        options.setEventLoopPoolSize(eventLoops());
+    }
+
+    /** The event loops Vert.x runs: the configured number, else one per core. */
+    public static int eventLoops() {
+        return ConfigProvider.getConfig().getOptionalValue(QUARKUS_KEY, Integer.class)
+                .orElse(Math.max(1, Runtime.getRuntime().availableProcessors()));
     }
 }

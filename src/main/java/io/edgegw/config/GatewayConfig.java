@@ -188,6 +188,14 @@ public interface GatewayConfig {
         @WithName("max-outbound-bytes")
         @WithDefault("4194304")
         int maxOutboundBytes();
+
+        /**
+         * Bytes all sessions together may have written and not yet flushed, each event loop taking an equal share;
+         * past its share a loop closes with 4002 the sessions that hold more than an equal part of it. Absent: a
+         * quarter of the maximum heap.
+         */
+        @WithName("max-outbound-bytes-total")
+        Optional<Long> maxOutboundBytesTotal();
     }
 
     interface Session {

@@ -39,7 +39,7 @@ public class Fanout {
         }
         metrics.gauge("gateway_fanout_backlog_bytes",
                 "Largest weight of topic messages queued on one event loop for its fan-out and not yet drained", this,
-                fanout -> (int) Math.min(Integer.MAX_VALUE, fanout.largestBacklogBytes()));
+                Fanout::largestBacklogBytes);
     }
 
     /** The largest {@link FanoutShard#backlogBytes()}: the one to compare with the bound, which is per loop. */

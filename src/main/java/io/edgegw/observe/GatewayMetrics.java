@@ -9,7 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntSupplier;
-import java.util.function.ToIntFunction;
+import java.util.function.ToDoubleFunction;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -309,7 +309,7 @@ public class GatewayMetrics implements FanoutListener {
     }
 
     /** Registers a gauge read from live state (for counts that are cheaper to read than to track). */
-    public <T> void gauge(String name, String description, T state, ToIntFunction<T> reader) {
-        Gauge.builder(name, state, s -> reader.applyAsInt(s)).description(description).register(registry);
+    public <T> void gauge(String name, String description, T state, ToDoubleFunction<T> reader) {
+        Gauge.builder(name, state, reader).description(description).register(registry);
     }
 }

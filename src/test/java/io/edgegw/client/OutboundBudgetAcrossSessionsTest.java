@@ -1,0 +1,130 @@
+package io.edgegw.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+import org.junit.jupiter.api.Test;
+
+import io.edgegw.testkit.GatewayUrls;
+import io.edgegw.testkit.ReferenceClusterResource;
+import io.edgegw.testkit.Scrape;
+import io.edgegw.testkit.TcpProxy;
+import io.edgegw.testkit.TestClient;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Browsers that stop reading together are closed with 4002 once their loop's sessions hold more than its share of
+ * {@code gateway.client.max-outbound-bytes-total}, long before each reaches its own bound, while a browser that
+ * reads on the same topic misses nothing; the gauge of unflushed bytes stays near the share and returns to 0, whether
+ * their pending frames are read in the end or fail with their link.
+ */
+@QuarkusTest
+@WithTestResource(ReferenceClusterResource.class)
+@TestProfile(OutboundBudgetAcrossSessionsTest.SmallBudget.class)
+class OutboundBudgetAcrossSessionsTest {
+
+    public static class SmallBudget implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            // one event loop, so that its share is the whole budget; a per-session bound the test never reaches
+            return Map.of("quarkus.vertx.event-loops-pool-size", "1",
+                    "gateway.client.max-outbound-bytes", String.valueOf(PER_SESSION),
+                    "gateway.client.max-outbound-bytes-total", String.valueOf(TOTAL));
+        }
+    }
+
+    static final int PER_SESSION = 64 * 1024 * 1024;
+    static final int TOTAL = 1024 * 1024;
+    /** What the stalled browsers are sent, each: their socket buffers (a few MiB) and then some, far below 64 MiB. */
+    private static final int PUBLISHED_BYTES = 16 * 1024 * 1024;
+    /** A drain writes at most about 32 KiB to a browser at a time. */
+    private static final int FRAME = 32 * 1024;
+    private static final int BURST = 7;
+    private static final String PADDING = "x".repeat(4000);
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    @Test
+    void browsersThatStopReadingTogetherAreClosedByTheSharedBudgetWhileAReaderMissesNothing() {
+        String topic = "budget/ticks";
+        try (TcpProxy proxy = TcpProxy.start("127.0.0.1", GatewayUrls.httpPort())) {
+            List<TestClient> frozen = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                frozen.add(TestClient.connectThrough(proxy, GatewayUrls.ws()));
+            }
+            TestClient reader = TestClient.connect(GatewayUrls.ws());
+            try {
+                for (TestClient browser : frozen) {
+                    subscribe(browser, topic);
+                }
+                subscribe(reader, topic);
+                awaitNodeSubscription(topic);
+                frozen.forEach(browser -> proxy.stall(browser.localAddress(), true));
+
+                double largestUnflushed = 0;
+                int published = 0;
+                for (int burst = 0; published * (long) PADDING.length() < PUBLISHED_BYTES; burst++) {
+                    published = publishBurst(topic, published);
+                    reader.awaitCount("message", published, WAIT);
+                    if (burst % 32 == 0) {
+                        largestUnflushed = Math.max(largestUnflushed, unflushed());
+                    }
+                }
+                assertThat(largestUnflushed).as("the stalled browsers' frames are counted").isPositive();
+                // one session may fill the share before it is passed; then each other holds at most an equal part
+                assertThat(largestUnflushed).as("unflushed bytes, all sessions").isLessThanOrEqualTo(
+                        2.0 * TOTAL + 4 * FRAME);
+
+                // one loses its network (what was pending for it fails), the others read again
+                TestClient lost = frozen.get(0);
+                proxy.cut(lost.localAddress());
+                assertThat(lost.awaitClose(WAIT)).isEqualTo(1006);
+                for (TestClient browser : frozen.subList(1, frozen.size())) {
+                    proxy.stall(browser.localAddress(), false);
+                    assertThat(browser.awaitClose(WAIT)).as("a browser that stopped reading").isEqualTo(4002);
+                }
+                List<Integer> received = reader.frames("message").stream()
+                        .map(message -> message.getJsonObject("data").getInteger("n")).toList();
+                assertThat(received).as("every message, once, in order")
+                        .isEqualTo(IntStream.range(0, published).boxed().toList());
+                assertThat(reader.isClosed()).as("reader closed with %s", reader.closeCode()).isFalse();
+                await().atMost(WAIT).untilAsserted(() -> assertThat(unflushed()).as("unflushed bytes after").isZero());
+            } finally {
+                reader.close();
+                frozen.forEach(TestClient::close);
+            }
+        }
+    }
+
+    private static double unflushed() {
+        return Scrape.value("gateway_outbound_bytes", "");
+    }
+
+    /** Publishes {@link #BURST} messages of about 4 KB numbered on from {@code published}; returns the new count. */
+    private static int publishBurst(String topic, int published) {
+        for (int i = 0; i < BURST; i++, published++) {
+            ReferenceClusterResource.cluster().publish(topic, "{\"n\":" + published + ",\"pad\":\"" + PADDING + "\"}");
+        }
+        return published;
+    }
+
+    private static void subscribe(TestClient browser, String topic) {
+        browser.welcome();
+        browser.sendJson(new JsonObject().put("type", "subscribe").put("id", "s").put("topics", List.of(topic)));
+        assertThat(browser.awaitReply("s", WAIT).getString("type")).isEqualTo("subscribed");
+    }
+
+    private static void awaitNodeSubscription(String topic) {
+        await().atMost(WAIT).until(() -> ReferenceClusterResource.cluster().nodes().stream().anyMatch(
+                node -> node.received("sub").stream().anyMatch(sub -> topic.equals(sub.getString("topic")))));
+    }
+}
