@@ -82,9 +82,9 @@ public final class ClientSession implements Subscriber {
         this.shard = shard;
         this.services = services;
         this.budget = services.budget(shard);
-        budget.join();
         this.rate = new RequestRate(services.config().client().requestRate(), services.config().client().requestBurst(),
                 System::nanoTime);
+        budget.join(); // last: a session that failed to build is never counted
     }
 
     public String id() {
@@ -550,16 +550,17 @@ public final class ClientSession implements Subscriber {
     }
 
     /**
-     * Counts bytes the socket has not taken yet. A browser too slow to take them is disconnected with 4002: past its
-     * own bound, or past its part of the loop's {@link OutboundBudget} when the loop's sessions together hold too much.
+     * Counts bytes the socket has not taken yet (chars of a text frame: its UTF-8 bytes would cost a pass over every
+     * frame). A browser too slow to take them is disconnected with 4002: past its own bound, or when its loop's
+     * {@link OutboundBudget} refuses it.
      */
     private boolean reserve(long size) {
         boolean overOwnBound = unflushedBytes + size > services.config().client().maxOutboundBytes();
         if (overOwnBound || !budget.admits(unflushedBytes, size)) {
             services.metrics().dropped("slow_consumer", outbox.size());
             LOG.infof("session %s: slow consumer (%d bytes unflushed%s), closing with 4002", id, unflushedBytes,
-                    overOwnBound ? "" : "; this event loop's sessions hold more than its share of "
-                            + "gateway.client.max-outbound-bytes-total, " + budget.share() + " bytes");
+                    overOwnBound ? "" : "; this event loop's sessions hold " + budget.unflushed()
+                            + " against its share of gateway.client.max-outbound-bytes-total, " + budget.share());
             close(CloseCode.SLOW_CONSUMER.code(), "slow consumer");
             return false;
         }

@@ -13,13 +13,16 @@ import io.edgegw.config.GatewayConfig;
 import io.edgegw.fanout.FanoutShard;
 import io.edgegw.observe.GatewayMetrics;
 import io.edgegw.upstream.UpstreamPool;
+import io.quarkus.runtime.Startup;
 import io.vertx.core.Vertx;
 
 /**
  * What every {@link ClientSession} shares: config, the upstream pool, the registry, metrics, tokens, logs. A
  * {@code @Singleton}, not {@code @ApplicationScoped}: sessions call it per frame they write, and a client proxy would
- * look the instance up in its context on every call.
+ * look the instance up in its context on every call. Built at startup, so that a bad outbound budget fails it and
+ * its gauge is scraped before the first browser connects.
  */
+@Startup
 @Singleton
 public class SessionServices {
 

@@ -3,6 +3,9 @@ package io.edgegw.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,10 +46,15 @@ class OutboundBudgetAcrossSessionsTest {
         }
     }
 
-    static final int PER_SESSION = 64 * 1024 * 1024;
     static final int TOTAL = 1024 * 1024;
-    /** What the stalled browsers are sent, each: their socket buffers (a few MiB) and then some, far below 64 MiB. */
-    private static final int PUBLISHED_BYTES = 16 * 1024 * 1024;
+    /**
+     * What the stalled browsers are sent, each: what their links hold before the gateway's writes stay pending (the
+     * gateway's socket send buffer, up to the kernel's {@code tcp_wmem} maximum, plus the proxy's buffers, about
+     * 1.3 MiB), then 8 MiB more: far more than twice the budget.
+     */
+    private static final long PUBLISHED_BYTES = largestSendBuffer() + 10L * 1024 * 1024;
+    /** A per-session bound the test never reaches: only the shared budget can close a browser. */
+    static final long PER_SESSION = 4 * PUBLISHED_BYTES;
     /** A drain writes at most about 32 KiB to a browser at a time. */
     private static final int FRAME = 32 * 1024;
     private static final int BURST = 7;
@@ -80,7 +88,7 @@ class OutboundBudgetAcrossSessionsTest {
                     }
                 }
                 assertThat(largestUnflushed).as("the stalled browsers' frames are counted").isPositive();
-                // one session may fill the share before it is passed; then each other holds at most an equal part
+                // past twice the share only sessions with nothing pending get a frame, one each
                 assertThat(largestUnflushed).as("unflushed bytes, all sessions").isLessThanOrEqualTo(
                         2.0 * TOTAL + 4 * FRAME);
 
@@ -102,6 +110,16 @@ class OutboundBudgetAcrossSessionsTest {
                 reader.close();
                 frozen.forEach(TestClient::close);
             }
+        }
+    }
+
+    /** The kernel's largest TCP send buffer (autotuning grows a stalled link's up to it); 4 MiB if unknown. */
+    private static long largestSendBuffer() {
+        try {
+            String[] wmem = Files.readString(Path.of("/proc/sys/net/ipv4/tcp_wmem")).trim().split("\\s+");
+            return Long.parseLong(wmem[2]);
+        } catch (IOException | RuntimeException unknown) {
+            return 4L * 1024 * 1024;
         }
     }
 
