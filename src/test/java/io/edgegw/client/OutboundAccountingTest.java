@@ -2,6 +2,10 @@ package io.edgegw.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static io.edgegw.client.PaddedTopicTraffic.PADDING;
+import static io.edgegw.client.PaddedTopicTraffic.awaitNodeSubscription;
+import static io.edgegw.client.PaddedTopicTraffic.publishBurst;
+import static io.edgegw.client.PaddedTopicTraffic.subscribe;
 
 import java.time.Duration;
 import java.util.List;
@@ -43,9 +47,6 @@ class OutboundAccountingTest {
 
     /** Far above one frame (a drain writes at most about 32 KiB), far below a stalled link's socket buffers. */
     static final int BOUND = 256 * 1024;
-    /** Messages of about 4 KB published this many at a time: one burst stays under a drain's 32 KiB. */
-    private static final int BURST = 7;
-    private static final String PADDING = "x".repeat(4000);
     private static final Duration WAIT = Duration.ofSeconds(20);
     private static final String SLOW_CONSUMER_CLOSES = "code=\"4002\"";
     private static final String SLOW_CONSUMER_DROPS = "reason=\"slow_consumer\"";
@@ -160,24 +161,5 @@ class OutboundAccountingTest {
         } catch (IllegalStateException cut) {
             // closed between the check and the send
         }
-    }
-
-    /** Publishes {@link #BURST} messages numbered on from {@code published}; returns the new count. */
-    private static int publishBurst(String topic, int published) {
-        for (int i = 0; i < BURST; i++, published++) {
-            ReferenceClusterResource.cluster().publish(topic, "{\"n\":" + published + ",\"pad\":\"" + PADDING + "\"}");
-        }
-        return published;
-    }
-
-    private static void subscribe(TestClient browser, String topic) {
-        browser.welcome();
-        browser.sendJson(new JsonObject().put("type", "subscribe").put("id", "s").put("topics", List.of(topic)));
-        assertThat(browser.awaitReply("s", WAIT).getString("type")).isEqualTo("subscribed");
-    }
-
-    private static void awaitNodeSubscription(String topic) {
-        await().atMost(WAIT).until(() -> ReferenceClusterResource.cluster().nodes().stream().anyMatch(
-                node -> node.received("sub").stream().anyMatch(sub -> topic.equals(sub.getString("topic")))));
     }
 }

@@ -2,6 +2,10 @@ package io.edgegw.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static io.edgegw.client.PaddedTopicTraffic.PADDING;
+import static io.edgegw.client.PaddedTopicTraffic.awaitNodeSubscription;
+import static io.edgegw.client.PaddedTopicTraffic.publishBurst;
+import static io.edgegw.client.PaddedTopicTraffic.subscribe;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -57,8 +61,6 @@ class OutboundBudgetAcrossSessionsTest {
     static final long PER_SESSION = 4 * PUBLISHED_BYTES;
     /** A drain writes at most about 32 KiB to a browser at a time. */
     private static final int FRAME = 32 * 1024;
-    private static final int BURST = 7;
-    private static final String PADDING = "x".repeat(4000);
     private static final Duration WAIT = Duration.ofSeconds(20);
 
     @Test
@@ -125,24 +127,5 @@ class OutboundBudgetAcrossSessionsTest {
 
     private static double unflushed() {
         return Scrape.value("gateway_outbound_bytes", "");
-    }
-
-    /** Publishes {@link #BURST} messages of about 4 KB numbered on from {@code published}; returns the new count. */
-    private static int publishBurst(String topic, int published) {
-        for (int i = 0; i < BURST; i++, published++) {
-            ReferenceClusterResource.cluster().publish(topic, "{\"n\":" + published + ",\"pad\":\"" + PADDING + "\"}");
-        }
-        return published;
-    }
-
-    private static void subscribe(TestClient browser, String topic) {
-        browser.welcome();
-        browser.sendJson(new JsonObject().put("type", "subscribe").put("id", "s").put("topics", List.of(topic)));
-        assertThat(browser.awaitReply("s", WAIT).getString("type")).isEqualTo("subscribed");
-    }
-
-    private static void awaitNodeSubscription(String topic) {
-        await().atMost(WAIT).until(() -> ReferenceClusterResource.cluster().nodes().stream().anyMatch(
-                node -> node.received("sub").stream().anyMatch(sub -> topic.equals(sub.getString("topic")))));
     }
 }
