@@ -304,8 +304,22 @@ public final class ClientSession implements Subscriber {
         if (recovering.isEmpty()) {
             recovering = null;
         }
+        long countedWhenHeld = recovery.heldMessages(); // the fan-out counted live messages as it handed them over
+        long ignored = 0;
+        long handed = 0;
         for (TopicDelivery delivery : recovery.release(gap, messages)) {
-            deliver(delivery);
+            if (ignores(delivery.topic())) { // replayed or held, it has not met the ignore check of live delivery
+                ignored++;
+            } else {
+                deliver(delivery);
+                handed += delivery.isControl() ? 0 : 1;
+            }
+        }
+        if (ignored > 0) {
+            services.metrics().ignoredBySession(ignored);
+        }
+        if (handed > countedWhenHeld) {
+            services.metrics().delivered(handed - countedWhenHeld, List.of());
         }
     }
 

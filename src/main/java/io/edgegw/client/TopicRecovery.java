@@ -40,6 +40,11 @@ final class TopicRecovery {
         return Long.MAX_VALUE;
     }
 
+    /** Live topic messages held so far (gaps not counted). */
+    long heldMessages() {
+        return held.stream().filter(delivery -> !delivery.isControl()).count();
+    }
+
     /** Asked again: what the earlier question held is still to be released, after the new replay. */
     void takeOver(TopicRecovery replaced) {
         held.addAll(replaced.held);

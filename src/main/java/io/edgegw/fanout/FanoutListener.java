@@ -5,7 +5,10 @@ import java.util.List;
 /** What the fan-out reports, for metrics; called on the shard's loop once per drain, never per subscriber. */
 public interface FanoutListener {
 
-    /** {@code deliveries} messages were handed to browsers for {@code messages}, all flushed now. */
+    /**
+     * {@code deliveries} topic messages were handed to browsers (gaps not counted) from {@code messages}, what was
+     * drained (gaps included), all flushed now.
+     */
     void delivered(long deliveries, List<TopicDelivery> messages);
 
     /** Messages a session's own ignore list held back. */

@@ -178,7 +178,8 @@ public final class FanoutShard {
             return;
         }
         drainScheduled.set(false);
-        long delivered = 0;
+        long delivered = 0; // frame lines handed to subscribers, gaps included: what pacing weighs
+        long messagesDelivered = 0; // topic messages alone: what the metric counts
         if (backlogBytes.get() > maxBacklogBytes) {
             delivered += shedOldest();
         }
@@ -191,7 +192,11 @@ public final class FanoutShard {
                 items++;
                 if (item instanceof TopicDelivery delivery) {
                     taken += weight(delivery);
-                    delivered += deliver(delivery);
+                    long handed = deliver(delivery);
+                    delivered += handed;
+                    if (!delivery.isControl()) {
+                        messagesDelivered += handed;
+                    }
                     bytes += delivery.payloadLength();
                 } else {
                     ((Runnable) item).run();
@@ -203,7 +208,7 @@ public final class FanoutShard {
         int frames = touched.size();
         flushTouched();
         if (!drained.isEmpty()) {
-            listener.delivered(delivered, drained);
+            listener.delivered(messagesDelivered, drained);
             drained.clear();
         }
         boolean stoppedAtBound = items >= MAX_ITEMS_PER_DRAIN || bytes >= MAX_BYTES_PER_DRAIN;

@@ -294,7 +294,10 @@ public class GatewayMetrics implements FanoutListener {
         delivered.increment(deliveries);
         long now = System.nanoTime();
         for (int i = 0; i < messages.size(); i++) {
-            fanoutLatency.record(now - messages.get(i).receivedNanos(), TimeUnit.NANOSECONDS);
+            TopicDelivery message = messages.get(i);
+            if (!message.isControl()) { // gaps are made here, not received: no upstream time to measure from
+                fanoutLatency.record(now - message.receivedNanos(), TimeUnit.NANOSECONDS);
+            }
         }
     }
 

@@ -58,6 +58,7 @@ class FanoutOverloadTest {
         await().atMost(WAIT).until(() -> ReferenceClusterResource.cluster().nodes().stream()
                 .anyMatch(node -> node.received("sub").stream().anyMatch(sub -> topic.equals(sub.getString("topic")))));
         double droppedBefore = Scrape.value("gateway_messages_dropped_total", OVERLOAD);
+        double deliveredBefore = Scrape.value("gateway_messages_delivered_total", "");
 
         SharedLog.Entry first = null;
         SharedLog.Entry last = null;
@@ -91,5 +92,8 @@ class FanoutOverloadTest {
         long dropped = inGaps;
         await().atMost(WAIT).untilAsserted(() -> assertThat(
                 Scrape.value("gateway_messages_dropped_total", OVERLOAD) - droppedBefore).isEqualTo(dropped));
+        long messages = browser.frames("message").size();
+        assertThat(Scrape.value("gateway_messages_delivered_total", "") - deliveredBefore)
+                .as("messages delivered, the gaps in their place not counted").isEqualTo(messages);
     }
 }

@@ -13,6 +13,7 @@ import io.edgegw.demo.ReferenceCluster;
 import io.edgegw.demo.SharedLog;
 import io.edgegw.testkit.GatewayUrls;
 import io.edgegw.testkit.ReferenceClusterResource;
+import io.edgegw.testkit.Scrape;
 import io.edgegw.testkit.TestClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -81,14 +82,18 @@ class RecoveryTest {
         String topic = "rec/gateway";
         try (TestClient watcher = watcher(topic, 4, () -> publish(topic, 4))) {
             JsonObject first = watcher.frames("message").get(0);
+            double deliveredBefore = delivered();
             try (TestClient client = subscribeSince(topic, first.getString("epoch"), first.getLong("offset"))) {
                 client.awaitCount("message", 3, WAIT);
                 cluster().publish(topic, "{\"live\":true}");
                 client.awaitCount("message", 4, WAIT);
+                watcher.awaitCount("message", 5, WAIT);
                 long base = first.getLong("offset");
                 assertThat(offsets(client)).containsExactly(base + 1, base + 2, base + 3, base + 4);
                 assertThat(client.frames().get(1).getString("type")).isEqualTo("subscribed");
                 assertThat(sinceSubs(topic)).isZero();
+                // the replay counts as delivered too: 3 replayed, and the live one to both
+                await().atMost(WAIT).until(() -> delivered() == deliveredBefore + 5);
             }
         }
     }
@@ -117,6 +122,40 @@ class RecoveryTest {
         }
     }
 
+    /** A replay (here from the gateway's history) holds back what the session ignores, as live delivery does. */
+    @Test
+    void aReplayLeavesOutWhatTheSessionIgnores() {
+        String topic = "rec/ignored";
+        try (TestClient watcher = watcher(topic, 4, () -> publish(topic, 4))) {
+            JsonObject first = watcher.frames("message").get(0);
+            try (TestClient client = TestClient.connect(GatewayUrls.ws())) {
+                client.welcome();
+                client.sendJson(new JsonObject().put("type", "ignore").put("id", "i").put("topics", List.of(topic)));
+                assertThat(client.awaitReply("i", WAIT).getString("type")).isEqualTo("ignored");
+                double ignoredBefore = ignoredBySessions();
+
+                client.sendJson(new JsonObject().put("type", "subscribe").put("id", "r").put("topics", List.of(topic))
+                        .put("since", new JsonObject().put(topic, new JsonObject()
+                                .put("epoch", first.getString("epoch")).put("offset", first.getLong("offset")))));
+                assertThat(client.awaitReply("r", WAIT).getString("type")).isEqualTo("subscribed");
+                await().atMost(WAIT).until(() -> ignoredBySessions() == ignoredBefore + 3);
+                cluster().publish(topic, "{\"live\":true}");
+                watcher.awaitCount("message", 5, WAIT);
+                await().atMost(WAIT).until(() -> ignoredBySessions() == ignoredBefore + 4);
+
+                assertThat(client.frames("message")).isEmpty();
+            }
+        }
+    }
+
+    private static double delivered() {
+        return Scrape.value("gateway_messages_delivered_total", "");
+    }
+
+    private static double ignoredBySessions() {
+        return Scrape.value("gateway_messages_ignored_total", "scope=\"session\"");
+    }
+
     @Test
     void sendsAGapWhenNeitherHistoryCoversTheRange() {
         String topic = "rec/gap";
@@ -125,6 +164,7 @@ class RecoveryTest {
             log.trimHistory(topic, 3);
             JsonObject first = watcher.frames("message").get(0);
             long base = first.getLong("offset");
+            double deliveredBefore = delivered();
             try (TestClient client = subscribeSince(topic, first.getString("epoch"), base)) {
                 JsonObject gap = client.await("gap", WAIT);
                 assertThat(gap.getString("topic")).isEqualTo(topic);
@@ -132,7 +172,10 @@ class RecoveryTest {
                 assertThat(gap.getLong("to")).isEqualTo(base + 19);
                 cluster().publish(topic, "{\"live\":true}");
                 client.awaitCount("message", 1, WAIT);
+                watcher.awaitCount("message", 21, WAIT);
                 assertThat(offsets(client)).containsExactly(base + 20);
+                // a gap is no message delivered: only the live one, to both
+                await().atMost(WAIT).until(() -> delivered() == deliveredBefore + 2);
             }
         }
     }
