@@ -73,6 +73,8 @@ final class UpstreamTopics {
     }
 
     private final Map<String, TopicEntry> topics = new LinkedHashMap<>();
+    /** Entries with local subscribers (the others wait out their unsub grace): {@code gateway_topics}. */
+    private int withSubscribers;
     private final TopicCursors cursors = new TopicCursors();
     private final Map<String, NodeRecovery> recoveries = new HashMap<>();
     private final Map<String, List<RecoveryRequest>> waiting = new HashMap<>();
@@ -115,7 +117,12 @@ final class UpstreamTopics {
             entry.suppressed = globalIgnore.coversAll(topic);
             topics.put(topic, entry);
         }
+        int before = entry.demand;
         entry.demand = Math.max(0, entry.demand + delta);
+        if ((before == 0) != (entry.demand == 0)) {
+            withSubscribers += entry.demand > 0 ? 1 : -1;
+            metrics.topics().set(withSubscribers);
+        }
         if (entry.demand > 0 && entry.graceTimer >= 0) {
             vertx.cancelTimer(entry.graceTimer); // came back within the grace period: costs nothing upstream
             entry.graceTimer = -1;
@@ -168,7 +175,6 @@ final class UpstreamTopics {
         if (entry.demand == 0 && entry.graceTimer < 0) {
             topics.remove(entry.topic);
         }
-        metrics.topics().set(topics.size());
     }
 
     private void writeSub(TopicEntry entry) {
