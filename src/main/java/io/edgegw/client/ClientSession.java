@@ -211,6 +211,11 @@ public final class ClientSession implements Subscriber {
         }
         try {
             ClientRequest request = ClientRequest.parse(line);
+            if (request.id() != null && sendsInFlight.contains(request.id())) {
+                // only sends stay in flight (the rest are answered at once); a reply must name one request
+                throw new ClientRequest.RequestException(request.id(), ErrorCode.BAD_REQUEST,
+                        "duplicate id: a request with this id is still in flight");
+            }
             switch (request.type()) {
                 case "ping" -> reply("{\"type\":\"pong\"}");
                 case "subscribe" -> subscribe(request);
@@ -383,10 +388,6 @@ public final class ClientSession implements Subscriber {
     }
 
     private void send(ClientRequest request) throws ClientRequest.RequestException {
-        if (sendsInFlight.contains(request.id())) {
-            throw new ClientRequest.RequestException(request.id(), ErrorCode.BAD_REQUEST,
-                    "duplicate id: a request with this id is still in flight");
-        }
         if (sendsInFlight.size() >= services.config().client().maxInflightSends()) {
             services.metrics().send("rejected");
             throw new ClientRequest.RequestException(request.id(), ErrorCode.RATE_LIMITED,

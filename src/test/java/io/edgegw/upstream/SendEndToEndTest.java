@@ -87,4 +87,22 @@ class SendEndToEndTest {
         await().atMost(WAIT).until(() -> client.frames("ack").size() == 1 && client.frames("error").size() == 1);
         assertThat(client.frames("error").get(0).getString("code")).isEqualTo("bad_request");
     }
+
+    @Test
+    void anyRequestReusingTheIdOfASendInFlightIsABadRequest() {
+        for (ReferenceNode node : ReferenceClusterResource.cluster().nodes()) {
+            node.onSend(send -> null);
+        }
+        client = TestClient.connect(GatewayUrls.ws());
+        client.welcome();
+        client.send("{\"type\":\"send\",\"id\":\"x\",\"event\":\"e\",\"data\":1}\n"
+                + "{\"type\":\"subscribe\",\"id\":\"x\",\"topics\":[\"dup/t\"]}\n"
+                + "{\"type\":\"subscribe\",\"id\":\"y\",\"topics\":[\"dup/t\"]}");
+        await().atMost(WAIT).until(() -> client.frames("ack").size() == 1 && client.frames("subscribed").size() == 1);
+        assertThat(client.frames("error")).singleElement().satisfies(error -> {
+            assertThat(error.getString("id")).isEqualTo("x");
+            assertThat(error.getString("code")).isEqualTo("bad_request");
+        });
+        assertThat(client.frames("subscribed").get(0).getString("id")).isEqualTo("y");
+    }
 }
