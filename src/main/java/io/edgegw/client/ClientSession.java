@@ -146,6 +146,13 @@ public final class ClientSession implements Subscriber {
 
     /** Takes over a predecessor's state: welcome first, then its subscriptions, recoveries and held frames. */
     void restore(SessionState state) {
+        if (handedOver) {
+            return; // the link ended for good, or a newer one took over, before the state came: nothing to serve
+        }
+        if (detached) {
+            holdForSuccessor(state);
+            return;
+        }
         ignores = PatternSet.of(state.ignores());
         sendsInFlight.addAll(state.sendsInFlight());
         List<String> waiting = beforeRestore;
@@ -169,6 +176,22 @@ public final class ClientSession implements Subscriber {
             waiting.forEach(this::onText);
         }
         shard.flushTouched();
+    }
+
+    /**
+     * The link was lost before the predecessor's state came (it takes two hops between loops): the state is held
+     * as this session's own, for the next resume, without joining the shard or writing a welcome for a link gone.
+     */
+    private void holdForSuccessor(SessionState state) {
+        ignores = PatternSet.of(state.ignores());
+        sendsInFlight.addAll(state.sendsInFlight());
+        subscriptions.addAll(state.subscriptions());
+        positionsAtDetach = state.positions();
+        List<String> arrivedMeanwhile = List.copyOf(held);
+        held.clear();
+        state.heldFrames().forEach(this::hold);
+        arrivedMeanwhile.forEach(this::hold);
+        beforeRestore = null; // requests of a link that is gone: unanswered, the browser sends them again
     }
 
     // ---- browser → gateway ----------------------------------------------------------------------------------

@@ -1,0 +1,134 @@
+package io.edgegw.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import io.edgegw.testkit.GatewayUrls;
+import io.edgegw.testkit.ReferenceClusterResource;
+import io.edgegw.testkit.Scrape;
+import io.edgegw.testkit.TcpProxy;
+import io.edgegw.testkit.TestClient;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * A resumed link's state comes from its predecessor in two hops between event loops. A link lost in between must
+ * keep that state for the next resume, as a held session does, and must not take the topics for itself: the next
+ * browser gets one welcome with what was restored, and when it leaves, nothing keeps the topic subscribed upstream.
+ * The predecessor's loop is held up by a task of the test's own, so that the loss falls between the hops.
+ */
+@QuarkusTest
+@WithTestResource(ReferenceClusterResource.class)
+class ResumeHandOverRaceTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private static final int ATTEMPTS = 6;
+
+    @Inject
+    SessionRegistry registry;
+
+    private final List<AutoCloseable> closing = new ArrayList<>();
+
+    @AfterEach
+    void close() throws Exception {
+        for (AutoCloseable resource : closing) {
+            resource.close();
+        }
+    }
+
+    @Test
+    void aResumedLinkLostBeforeItsPredecessorsStateArrivesKeepsItForTheNextResume() throws Exception {
+        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+            if (raceOnce("race/t" + attempt)) {
+                return;
+            }
+        }
+        fail("the resumed link never opened on another event loop than its predecessor's in " + ATTEMPTS + " tries");
+    }
+
+    /** False when the resumed link opened on the predecessor's loop (held up too), where there is no race. */
+    private boolean raceOnce(String topic) throws Exception {
+        TestClient first = TestClient.connect(GatewayUrls.ws());
+        closing.add(first);
+        JsonObject welcome = first.welcome();
+        String session = welcome.getString("session");
+        String resume = welcome.getString("resume");
+        first.sendJson(new JsonObject().put("type", "subscribe").put("id", "1").put("topics", List.of(topic)));
+        first.awaitReply("1", WAIT);
+        await().atMost(WAIT).until(() -> nodeFrames("sub", topic) == 1);
+        ClientSession predecessor = session(session).orElseThrow();
+
+        CountDownLatch loopHeld = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        predecessor.shard().enqueue((Runnable) () -> {
+            loopHeld.countDown();
+            try {
+                release.await(WAIT.toSeconds(), TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertThat(loopHeld.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+
+        TcpProxy proxy = TcpProxy.start("127.0.0.1", GatewayUrls.httpPort());
+        closing.add(proxy);
+        double sessionsBefore = Scrape.value("gateway_sessions", "");
+        CompletableFuture<TestClient> resuming = CompletableFuture.supplyAsync(
+                () -> TestClient.connectThrough(proxy, GatewayUrls.ws() + "?resume=" + resume));
+        boolean otherLoop;
+        try {
+            await().atMost(Duration.ofSeconds(2)).until(() -> session(session).filter(s -> s != predecessor).isPresent());
+            otherLoop = true;
+        } catch (org.awaitility.core.ConditionTimeoutException heldUpToo) {
+            otherLoop = false;
+        }
+        if (!otherLoop) {
+            release.countDown();
+            closing.add(resuming.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+            return false;
+        }
+        TestClient lost = resuming.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        closing.add(lost);
+        lost.drop(); // lost before the predecessor's state came: it waits behind the test's task
+        await().atMost(WAIT).until(() -> Scrape.value("gateway_sessions", "") <= sessionsBefore);
+        release.countDown();
+        assertThat(first.awaitClose(WAIT)).as("the predecessor, replaced").isEqualTo(4001);
+
+        TestClient next = TestClient.connect(GatewayUrls.ws() + "?resume=" + resume);
+        closing.add(next);
+        JsonObject again = next.welcome();
+        assertThat(again.getString("session")).isEqualTo(session);
+        assertThat(again.getJsonObject("restored").getJsonArray("subscriptions").getList()).containsExactly(topic);
+        next.sendJson(new JsonObject().put("type", "ping"));
+        next.await("pong", WAIT);
+        assertThat(next.frames("welcome")).as("welcomes").hasSize(1);
+
+        next.close(); // with 1000: the session ends, and the topic has no subscriber left
+        await().atMost(WAIT).until(() -> nodeFrames("unsub", topic) == 1);
+        return true;
+    }
+
+    private Optional<ClientSession> session(String id) {
+        return registry.all().stream().filter(s -> s.id().equals(id)).findFirst();
+    }
+
+    private static long nodeFrames(String type, String topic) {
+        return ReferenceClusterResource.cluster().nodes().stream().flatMap(node -> node.received(type).stream())
+                .filter(frame -> topic.equals(frame.getString("topic"))).count();
+    }
+}
