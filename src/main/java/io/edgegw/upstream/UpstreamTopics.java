@@ -221,6 +221,15 @@ final class UpstreamTopics {
                 && offset <= recovery.head) {
             recovery.collected.add(delivery);
         }
+        TopicCursors.Cursor cursor = cursors.get(topic);
+        if (cursor != null && !cursor.epoch().equals(epoch)) {
+            // the cluster lost the topic's history while it was subscribed: subscribers must reload their state
+            fanout.publishControl(gap(topic, cursor.epoch(), cursor.offset(), epoch, offset));
+            TopicEntry entry = topics.get(topic);
+            if (entry != null && entry.history != null) {
+                entry.history.clear();
+            }
+        }
         if (!cursors.accept(topic, epoch, offset)) {
             if (recovery == null) {
                 metrics.dropped("duplicate", 1);

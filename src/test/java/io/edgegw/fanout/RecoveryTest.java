@@ -122,6 +122,29 @@ class RecoveryTest {
         }
     }
 
+    /** The cluster loses a topic's history while it is subscribed: a reset gap before the new epoch's messages. */
+    @Test
+    void aNewEpochWhileSubscribedReachesTheBrowserAfterAResetGap() {
+        String topic = "rec/reset";
+        try (TestClient watcher = watcher(topic, 2, () -> publish(topic, 2))) {
+            String oldEpoch = watcher.frames("message").get(0).getString("epoch");
+            cluster().log().resetEpoch(topic);
+            cluster().publish(topic, "{\"after\":true}");
+            watcher.awaitCount("message", 3, WAIT);
+
+            List<JsonObject> frames = watcher.frames().stream()
+                    .filter(frame -> List.of("message", "gap").contains(frame.getString("type"))).toList();
+            assertThat(frames).extracting(frame -> frame.getString("type"))
+                    .containsExactly("message", "message", "gap", "message");
+            JsonObject reset = frames.get(2);
+            String newEpoch = frames.get(3).getString("epoch");
+            assertThat(newEpoch).isNotEqualTo(oldEpoch);
+            assertThat(reset.getString("epoch")).isEqualTo(newEpoch);
+            assertThat(reset.getBoolean("reset")).isTrue();
+            assertThat(frames.get(3).getLong("offset")).isEqualTo(1);
+        }
+    }
+
     /** A replay (here from the gateway's history) holds back what the session ignores, as live delivery does. */
     @Test
     void aReplayLeavesOutWhatTheSessionIgnores() {
