@@ -451,7 +451,9 @@ public final class ClientSession implements Subscriber {
 
     void kick(int code, String reason) {
         if (detached) {
-            end(code); // the cluster ended it: no resume
+            if (!end(code)) { // the cluster ended it: no resume
+                services.registry().kick(id, code, reason); // unless resumed meanwhile: then the kick is the successor's
+            }
             return;
         }
         close(code, reason == null ? "closed by the cluster" : reason);
@@ -658,7 +660,9 @@ public final class ClientSession implements Subscriber {
         positionsAtDetach = positions(); // before leaving: the shard forgets a topic its last subscriber left
         subscriptions.forEach(this::leaveShard); // the list stays, for a successor
         if (!resumable(code)) {
-            end(code);
+            if (!end(code)) {
+                detached = true; // a resumed successor is taking over: it gets the state as from a held session
+            }
             return;
         }
         detached = true;
@@ -670,11 +674,19 @@ public final class ClientSession implements Subscriber {
                 }));
     }
 
-    private void end(int code) {
+    /**
+     * Ends the session for good: the cluster is told. False, and nothing done, when a resumed successor took its
+     * place in the registry meanwhile (its resume window closing as the browser came back): the successor's
+     * hand-over, on its way to this loop, takes the state, and the session lives on.
+     */
+    private boolean end(int code) {
+        if (!services.registry().remove(this)) {
+            return false;
+        }
         detached = false;
         handedOver = true;
-        services.registry().remove(this);
         services.pool().sessionClosed(id, code);
+        return true;
     }
 
     /** A browser that closed normally, or was refused for good, does not come back for this session. */

@@ -31,11 +31,13 @@ public class SessionRegistry implements SessionRouter {
         return previous == session || previous == null || previous.id().equals(session.id()) ? null : previous;
     }
 
-    void remove(ClientSession session) {
-        sessions.remove(session.id(), session);
+    /** Forgets a session; false when it was not the registered one (a resumed successor took its place). */
+    boolean remove(ClientSession session) {
+        boolean removed = sessions.remove(session.id(), session);
         if (session.user() != null) {
             sessionOfUser.remove(session.user(), session);
         }
+        return removed;
     }
 
     public int size() {

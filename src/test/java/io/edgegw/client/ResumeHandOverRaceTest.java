@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -24,6 +25,9 @@ import io.edgegw.testkit.TcpProxy;
 import io.edgegw.testkit.TestClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -31,16 +35,32 @@ import io.vertx.core.json.JsonObject;
  * keep that state for the next resume, as a held session does, and must not take the topics for itself: the next
  * browser gets one welcome with what was restored, and when it leaves, nothing keeps the topic subscribed upstream.
  * The predecessor's loop is held up by a task of the test's own, so that the loss falls between the hops.
+ *
+ * <p>Likewise a browser that comes back as its session's resume window closes: the session lives on, and the cluster
+ * is never told it ended.
  */
 @QuarkusTest
 @WithTestResource(ReferenceClusterResource.class)
+@TestProfile(ResumeHandOverRaceTest.ShortResumeWindow.class)
 class ResumeHandOverRaceTest {
+
+    public static class ShortResumeWindow implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("gateway.session.resume-ttl", RESUME_TTL.toMillis() + "ms");
+        }
+    }
+
+    static final Duration RESUME_TTL = Duration.ofSeconds(3);
 
     private static final Duration WAIT = Duration.ofSeconds(10);
     private static final int ATTEMPTS = 6;
 
     @Inject
     SessionRegistry registry;
+
+    @Inject
+    Vertx vertx;
 
     private final List<AutoCloseable> closing = new ArrayList<>();
 
@@ -121,6 +141,98 @@ class ResumeHandOverRaceTest {
         next.close(); // with 1000: the session ends, and the topic has no subscriber left
         await().atMost(WAIT).until(() -> nodeFrames("unsub", topic) == 1);
         return true;
+    }
+
+    @Test
+    void aResumeAsTheWindowClosesKeepsTheSessionAndTheClusterNeverHearsItEnded() throws Exception {
+        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+            if (expireAsResumed("expiry/t" + attempt)) {
+                return;
+            }
+        }
+        fail("the resumed link never opened on another event loop than its predecessor's in " + ATTEMPTS + " tries");
+    }
+
+    /**
+     * The resume window's end is queued on the held session's loop, then the loop is held up until the browser has
+     * resumed on another loop: the end comes after the successor took the session's place, before the hand-over.
+     * False when the successor opened on the held loop too.
+     */
+    private boolean expireAsResumed(String topic) throws Exception {
+        TcpProxy proxy = TcpProxy.start("127.0.0.1", GatewayUrls.httpPort());
+        closing.add(proxy);
+        TestClient first = TestClient.connectThrough(proxy, GatewayUrls.ws());
+        closing.add(first);
+        JsonObject welcome = first.welcome();
+        String session = welcome.getString("session");
+        String resume = welcome.getString("resume");
+        first.sendJson(new JsonObject().put("type", "subscribe").put("id", "1").put("topics", List.of(topic)));
+        first.awaitReply("1", WAIT);
+        ClientSession held = session(session).orElseThrow();
+        double live = Scrape.value("gateway_sessions", "");
+
+        first.drop();
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(5)).until(() -> Scrape.value("gateway_sessions", "") < live);
+        // the window closes at most a few ms before this; the two timers below bracket that moment, and the first
+        // keeps the loop busy past both, so that Netty runs the window's end, then the second, in deadline order
+        long windowEnds = System.nanoTime() + RESUME_TTL.toNanos();
+        CountDownLatch loopHeld = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        held.shard().context().runOnContext(ignored -> {
+            vertx.setTimer(millisUntil(windowEnds) - 500, busy -> sleep(1000));
+            vertx.setTimer(millisUntil(windowEnds) + 200, hold -> {
+                loopHeld.countDown();
+                awaitQuietly(release);
+            });
+        });
+        assertThat(loopHeld.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+
+        long opensBefore = nodeFramesOfSession("open", session);
+        CompletableFuture<TestClient> resuming = CompletableFuture.supplyAsync(
+                () -> TestClient.connect(GatewayUrls.ws() + "?resume=" + resume));
+        try {
+            await().atMost(Duration.ofSeconds(2)).until(() -> nodeFramesOfSession("open", session) > opensBefore);
+        } catch (org.awaitility.core.ConditionTimeoutException heldUpToo) {
+            release.countDown();
+            closing.add(resuming.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+            return false;
+        }
+        release.countDown();
+        TestClient back = resuming.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        closing.add(back);
+
+        JsonObject again = back.welcome();
+        assertThat(again.getString("session")).isEqualTo(session);
+        assertThat(again.getJsonObject("restored").getJsonArray("subscriptions").getList()).containsExactly(topic);
+        back.sendJson(new JsonObject().put("type", "send").put("id", "s1").put("event", "e").put("data", 1));
+        assertThat(back.awaitReply("s1", WAIT).getString("type")).as("a send of the resumed session").isEqualTo("ack");
+        assertThat(nodeFramesOfSession("close", session)).as("close frames for the session at the nodes").isZero();
+        return true;
+    }
+
+    private static long millisUntil(long nanoTime) {
+        return Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanoTime - System.nanoTime()));
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis); // on purpose, on the event loop: see expireAsResumed
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(WAIT.toSeconds(), TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static long nodeFramesOfSession(String type, String session) {
+        return ReferenceClusterResource.cluster().nodes().stream().flatMap(node -> node.received(type).stream())
+                .filter(frame -> session.equals(frame.getString("session"))).count();
     }
 
     private Optional<ClientSession> session(String id) {
