@@ -12,15 +12,16 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import jakarta.inject.Inject;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import io.edgegw.observe.GatewayMetrics;
 import io.edgegw.testkit.GatewayUrls;
 import io.edgegw.testkit.ReferenceClusterResource;
-import io.edgegw.testkit.Scrape;
 import io.edgegw.testkit.TcpProxy;
 import io.edgegw.testkit.TestClient;
 import io.quarkus.test.common.WithTestResource;
@@ -51,7 +52,7 @@ class ResumeHandOverRaceTest {
         }
     }
 
-    static final Duration RESUME_TTL = Duration.ofSeconds(3);
+    static final Duration RESUME_TTL = Duration.ofSeconds(5);
 
     private static final Duration WAIT = Duration.ofSeconds(10);
     private static final int ATTEMPTS = 6;
@@ -61,6 +62,10 @@ class ResumeHandOverRaceTest {
 
     @Inject
     Vertx vertx;
+
+    /** Read in the JVM: a scrape may be served by the very loop the test holds up. */
+    @Inject
+    GatewayMetrics metrics;
 
     private final List<AutoCloseable> closing = new ArrayList<>();
 
@@ -95,19 +100,16 @@ class ResumeHandOverRaceTest {
 
         CountDownLatch loopHeld = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
+        AtomicBoolean heldTooLong = new AtomicBoolean();
         predecessor.shard().enqueue((Runnable) () -> {
             loopHeld.countDown();
-            try {
-                release.await(WAIT.toSeconds(), TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            heldTooLong.set(!awaitQuietly(release));
         });
         assertThat(loopHeld.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
 
         TcpProxy proxy = TcpProxy.start("127.0.0.1", GatewayUrls.httpPort());
         closing.add(proxy);
-        double sessionsBefore = Scrape.value("gateway_sessions", "");
+        int sessionsBefore = metrics.sessions().get();
         CompletableFuture<TestClient> resuming = CompletableFuture.supplyAsync(
                 () -> TestClient.connectThrough(proxy, GatewayUrls.ws() + "?resume=" + resume));
         boolean otherLoop;
@@ -125,7 +127,7 @@ class ResumeHandOverRaceTest {
         TestClient lost = resuming.get(WAIT.toSeconds(), TimeUnit.SECONDS);
         closing.add(lost);
         lost.drop(); // lost before the predecessor's state came: it waits behind the test's task
-        await().atMost(WAIT).until(() -> Scrape.value("gateway_sessions", "") <= sessionsBefore);
+        await().atMost(WAIT).until(() -> metrics.sessions().get() <= sessionsBefore);
         release.countDown();
         assertThat(first.awaitClose(WAIT)).as("the predecessor, replaced").isEqualTo(4001);
 
@@ -140,6 +142,7 @@ class ResumeHandOverRaceTest {
 
         next.close(); // with 1000: the session ends, and the topic has no subscriber left
         await().atMost(WAIT).until(() -> nodeFrames("unsub", topic) == 1);
+        assertThat(heldTooLong).as("the loop was held until the test let it go").isFalse();
         return true;
     }
 
@@ -169,23 +172,28 @@ class ResumeHandOverRaceTest {
         first.sendJson(new JsonObject().put("type", "subscribe").put("id", "1").put("topics", List.of(topic)));
         first.awaitReply("1", WAIT);
         ClientSession held = session(session).orElseThrow();
-        double live = Scrape.value("gateway_sessions", "");
+        int live = metrics.sessions().get();
 
         first.drop();
-        await().atMost(WAIT).pollInterval(Duration.ofMillis(5)).until(() -> Scrape.value("gateway_sessions", "") < live);
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(1)).until(() -> metrics.sessions().get() < live);
         // the window closes at most a few ms before this; the two timers below bracket that moment, and the first
         // keeps the loop busy past both, so that Netty runs the window's end, then the second, in deadline order
         long windowEnds = System.nanoTime() + RESUME_TTL.toNanos();
         CountDownLatch loopHeld = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
+        AtomicBoolean heldTooLong = new AtomicBoolean();
         held.shard().context().runOnContext(ignored -> {
-            vertx.setTimer(millisUntil(windowEnds) - 500, busy -> sleep(1000));
-            vertx.setTimer(millisUntil(windowEnds) + 200, hold -> {
+            vertx.setTimer(millisUntil(windowEnds) - 1000, busy -> sleep(1500));
+            vertx.setTimer(millisUntil(windowEnds) + 300, hold -> {
                 loopHeld.countDown();
-                awaitQuietly(release);
+                heldTooLong.set(!awaitQuietly(release));
             });
         });
         assertThat(loopHeld.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        if (session(session).filter(s -> s == held).isEmpty()) { // the window closed before the loop was held
+            release.countDown();
+            return false;
+        }
 
         long opensBefore = nodeFramesOfSession("open", session);
         CompletableFuture<TestClient> resuming = CompletableFuture.supplyAsync(
@@ -207,6 +215,7 @@ class ResumeHandOverRaceTest {
         back.sendJson(new JsonObject().put("type", "send").put("id", "s1").put("event", "e").put("data", 1));
         assertThat(back.awaitReply("s1", WAIT).getString("type")).as("a send of the resumed session").isEqualTo("ack");
         assertThat(nodeFramesOfSession("close", session)).as("close frames for the session at the nodes").isZero();
+        assertThat(heldTooLong).as("the loop was held until the test let it go").isFalse();
         return true;
     }
 
@@ -222,11 +231,13 @@ class ResumeHandOverRaceTest {
         }
     }
 
-    private static void awaitQuietly(CountDownLatch latch) {
+    /** Whether the latch opened in time (else the loop went on by itself, and the race may not have happened). */
+    private static boolean awaitQuietly(CountDownLatch latch) {
         try {
-            latch.await(WAIT.toSeconds(), TimeUnit.SECONDS);
+            return latch.await(WAIT.toSeconds(), TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return false;
         }
     }
 
