@@ -60,6 +60,9 @@ public final class ClientSession implements Subscriber {
     private boolean touched;
     private long unflushedBytes;
     private boolean closed;
+    /** The code and reason of the cluster's {@code kick} that closed the link; 0 when none did. */
+    private int kickedWith;
+    private String kickReason;
     /** Counted out of its loop's outbound budget: the link ended. */
     private boolean left;
     /** The close code the gateway chose, when it closed the link itself. */
@@ -141,6 +144,7 @@ public final class ClientSession implements Subscriber {
             subscriptions.forEach(this::leaveShard);
             close(CloseCode.SESSION_REPLACED.code(), "session replaced by a newer connection");
         }
+        forwardKick(); // kicked as the browser came back
         return state;
     }
 
@@ -449,14 +453,32 @@ public final class ClientSession implements Subscriber {
         }
     }
 
+    /**
+     * The cluster closes the session with {@code code}. A kick that finds the session already handed to a resumed
+     * successor, or handed over by the close it causes, is the successor's: it goes on to the registry's newest.
+     */
     void kick(int code, String reason) {
+        if (handedOver) {
+            services.registry().kickSuccessor(this, code, reason);
+            return;
+        }
         if (detached) {
             if (!end(code)) { // the cluster ended it: no resume
-                services.registry().kick(id, code, reason); // unless resumed meanwhile: then the kick is the successor's
+                services.registry().kickSuccessor(this, code, reason);
             }
             return;
         }
+        kickedWith = code;
+        kickReason = reason;
         close(code, reason == null ? "closed by the cluster" : reason);
+    }
+
+    /** A kick that closed this link goes on, once, to the resumed successor that took the session's place. */
+    private void forwardKick() {
+        if (kickedWith != 0) {
+            services.registry().kickSuccessor(this, kickedWith, kickReason);
+            kickedWith = 0;
+        }
     }
 
     // ---- fan-out and writing ------------------------------------------------------------------------------
@@ -662,6 +684,7 @@ public final class ClientSession implements Subscriber {
         if (!resumable(code)) {
             if (!end(code)) {
                 detached = true; // a resumed successor is taking over: it gets the state as from a held session
+                forwardKick(); // and the kick with it
             }
             return;
         }

@@ -73,6 +73,14 @@ public class SessionRegistry implements SessionRouter {
         onLoopOf(session, target -> target.kick(code, reason));
     }
 
+    /** Passes a kick that reached {@code from} after a resume replaced it on to the session that replaced it. */
+    void kickSuccessor(ClientSession from, int code, String reason) {
+        ClientSession successor = sessions.get(from.id());
+        if (successor != null && successor != from) {
+            successor.shard().enqueue((Runnable) () -> successor.kick(code, reason));
+        }
+    }
+
     /** Runs {@code action} on the session's own loop, in order with its topic messages; nothing if it is gone. */
     private void onLoopOf(String session, Consumer<ClientSession> action) {
         ClientSession target = sessions.get(session);

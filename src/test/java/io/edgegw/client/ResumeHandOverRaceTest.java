@@ -79,7 +79,7 @@ class ResumeHandOverRaceTest {
     @Test
     void aResumedLinkLostBeforeItsPredecessorsStateArrivesKeepsItForTheNextResume() throws Exception {
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-            if (raceOnce("race/t" + attempt)) {
+            if (raceOnce("race/t" + System.nanoTime())) { // a topic of its own, also when the test is repeated
                 return;
             }
         }
@@ -149,7 +149,7 @@ class ResumeHandOverRaceTest {
     @Test
     void aResumeAsTheWindowClosesKeepsTheSessionAndTheClusterNeverHearsItEnded() throws Exception {
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-            if (expireAsResumed("expiry/t" + attempt)) {
+            if (expireAsResumed("expiry/t" + System.nanoTime())) {
                 return;
             }
         }
@@ -215,6 +215,59 @@ class ResumeHandOverRaceTest {
         back.sendJson(new JsonObject().put("type", "send").put("id", "s1").put("event", "e").put("data", 1));
         assertThat(back.awaitReply("s1", WAIT).getString("type")).as("a send of the resumed session").isEqualTo("ack");
         assertThat(nodeFramesOfSession("close", session)).as("close frames for the session at the nodes").isZero();
+        assertThat(heldTooLong).as("the loop was held until the test let it go").isFalse();
+        return true;
+    }
+
+    @Test
+    void aKickThatMeetsAResumeClosesTheResumedLink() throws Exception {
+        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+            if (kickAsResumed()) {
+                return;
+            }
+        }
+        fail("the resumed link never opened on another event loop than its predecessor's in " + ATTEMPTS + " tries");
+    }
+
+    /**
+     * The cluster's kick reaches the live session just before a resume takes its place: queued on the session's loop
+     * (held up by the test) ahead of the hand-over, it must end up closing the resumed link. False when the resumed
+     * link opened on the held loop too.
+     */
+    private boolean kickAsResumed() throws Exception {
+        TestClient first = TestClient.connect(GatewayUrls.ws());
+        closing.add(first);
+        JsonObject welcome = first.welcome();
+        String session = welcome.getString("session");
+        String resume = welcome.getString("resume");
+        ClientSession live = session(session).orElseThrow();
+
+        CountDownLatch loopHeld = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicBoolean heldTooLong = new AtomicBoolean();
+        live.shard().enqueue((Runnable) () -> {
+            loopHeld.countDown();
+            heldTooLong.set(!awaitQuietly(release));
+        });
+        assertThat(loopHeld.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        registry.kick(session, 4005, "revoked"); // as a node's kick is routed: to the session registered now
+
+        CompletableFuture<TestClient> resuming = CompletableFuture.supplyAsync(
+                () -> TestClient.connect(GatewayUrls.ws() + "?resume=" + resume));
+        try {
+            await().atMost(Duration.ofSeconds(2)).until(() -> session(session).filter(s -> s != live).isPresent());
+        } catch (org.awaitility.core.ConditionTimeoutException heldUpToo) {
+            release.countDown();
+            closing.add(resuming.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+            return false;
+        }
+        release.countDown();
+        TestClient back = resuming.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        closing.add(back);
+
+        assertThat(first.awaitClose(WAIT)).isEqualTo(4005);
+        assertThat(back.awaitClose(WAIT)).as("the resumed link, kicked too").isEqualTo(4005);
+        assertThat(back.closeReason()).isEqualTo("revoked");
         assertThat(heldTooLong).as("the loop was held until the test let it go").isFalse();
         return true;
     }
