@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
 
@@ -74,6 +75,10 @@ public final class ClientSession implements Subscriber {
     private final List<String> held = new ArrayList<>();
     /** Frames the browser sent before its resumed state arrived. */
     private List<String> beforeRestore;
+    /** A newer resume that came before this session's own resumed state: it gets that state when it comes. */
+    private Consumer<SessionState> pendingSuccessor;
+    /** The resumed state is held, not joined to the shard: it came after the link was lost or replaced. */
+    private boolean stateHeld;
     private long timer = -1;
 
     ClientSession(String id, String user, PatternSet allowedTopics, WebSocketConnection connection, FanoutShard shard,
@@ -132,16 +137,29 @@ public final class ClientSession implements Subscriber {
 
     /**
      * Gives this session's state to a successor with the same id and retires it: a live link is closed with 4001,
-     * a held one just stops waiting. Runs on this session's loop.
+     * a held one just stops waiting. A session that is itself waiting for its predecessor's state (resumed twice in
+     * quick succession) passes it on once it comes. Runs on this session's loop.
      */
-    SessionState handOver() {
+    void handOverTo(Consumer<SessionState> successor) {
+        if (beforeRestore != null) {
+            pendingSuccessor = successor;
+            return;
+        }
+        successor.accept(handOver());
+        shard.flushTouched();
+    }
+
+    private SessionState handOver() {
         handedOver = true;
         cancelTimer();
-        Map<String, SessionState.Position> delivered = detached ? positionsAtDetach : positions();
+        boolean joined = !detached && !stateHeld; // its subscriptions are on the shard
+        Map<String, SessionState.Position> delivered = joined ? positions() : positionsAtDetach;
         SessionState state = new SessionState(List.copyOf(subscriptions), ignores.patterns(), delivered,
                 Set.copyOf(sendsInFlight), List.copyOf(held));
-        if (!detached) {
+        if (joined) {
             subscriptions.forEach(this::leaveShard);
+        }
+        if (!detached) {
             close(CloseCode.SESSION_REPLACED.code(), "session replaced by a newer connection");
         }
         forwardKick(); // kicked as the browser came back
@@ -153,8 +171,13 @@ public final class ClientSession implements Subscriber {
         if (handedOver) {
             return; // the link ended for good, or a newer one took over, before the state came: nothing to serve
         }
-        if (detached) {
+        if (detached || pendingSuccessor != null) {
             holdForSuccessor(state);
+            if (pendingSuccessor != null) { // resumed again meanwhile: the state goes straight on
+                Consumer<SessionState> successor = pendingSuccessor;
+                pendingSuccessor = null;
+                handOverTo(successor);
+            }
             return;
         }
         ignores = PatternSet.of(state.ignores());
@@ -195,7 +218,8 @@ public final class ClientSession implements Subscriber {
         held.clear();
         state.heldFrames().forEach(this::hold);
         arrivedMeanwhile.forEach(this::hold);
-        beforeRestore = null; // requests of a link that is gone: unanswered, the browser sends them again
+        beforeRestore = null; // requests of a link that is gone or replaced: unanswered, the browser sends them again
+        stateHeld = true;
     }
 
     // ---- browser → gateway ----------------------------------------------------------------------------------

@@ -122,11 +122,8 @@ public class GatewayEndpoint {
         if (previous != null) {
             // resumed on this gateway: the predecessor hands over its state on its own loop
             session.awaitRestore();
-            previous.shard().enqueue((Runnable) () -> {
-                SessionState state = previous.handOver();
-                previous.shard().flushTouched();
-                shard.enqueue((Runnable) () -> session.restore(state.withPositions(clientPositions)));
-            });
+            previous.shard().enqueue((Runnable) () -> previous.handOverTo(
+                    state -> shard.enqueue((Runnable) () -> session.restore(state.withPositions(clientPositions)))));
         } else {
             // a valid token whose session this gateway no longer holds (expired here, or another replica):
             // the id survives, nothing else

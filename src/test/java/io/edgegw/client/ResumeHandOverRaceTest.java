@@ -272,6 +272,88 @@ class ResumeHandOverRaceTest {
         return true;
     }
 
+    @Test
+    void aSecondResumeBeforeTheFirstHasItsStateGetsThatState() throws Exception {
+        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+            if (resumeTwice("twice/t" + System.nanoTime(), attempt % 2)) {
+                return;
+            }
+        }
+        fail("the resumed links never both opened on other event loops than their predecessor's in " + ATTEMPTS
+                + " tries");
+    }
+
+    /**
+     * The browser resumes twice while the first session's loop is held up: the second resume asks the first resumed
+     * session for its state before that session has it, and must get it once it comes. False when either resumed
+     * link opened on the held loop. Links go to the loops in turn: {@code spacers} other links opened between the two
+     * resumes move the second to another loop than the next in turn.
+     */
+    private boolean resumeTwice(String topic, int spacers) throws Exception {
+        TestClient first = TestClient.connect(GatewayUrls.ws());
+        closing.add(first);
+        JsonObject welcome = first.welcome();
+        String session = welcome.getString("session");
+        String resume = welcome.getString("resume");
+        first.sendJson(new JsonObject().put("type", "subscribe").put("id", "1").put("topics", List.of(topic)));
+        first.awaitReply("1", WAIT);
+        ClientSession original = session(session).orElseThrow();
+
+        CountDownLatch loopHeld = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicBoolean heldTooLong = new AtomicBoolean();
+        original.shard().enqueue((Runnable) () -> {
+            loopHeld.countDown();
+            heldTooLong.set(!awaitQuietly(release));
+        });
+        assertThat(loopHeld.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+
+        List<CompletableFuture<TestClient>> resumes = new ArrayList<>();
+        ClientSession previous = original;
+        List<CompletableFuture<TestClient>> others = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            ClientSession replaced = previous;
+            for (int spacer = 0; i == 1 && spacer < spacers; spacer++) {
+                others.add(CompletableFuture.supplyAsync(() -> TestClient.connect(GatewayUrls.ws())));
+            }
+            resumes.add(CompletableFuture.supplyAsync(() -> TestClient.connect(GatewayUrls.ws() + "?resume=" + resume)));
+            try {
+                await().atMost(Duration.ofSeconds(2))
+                        .until(() -> session(session).filter(s -> s != replaced && s != original).isPresent());
+            } catch (org.awaitility.core.ConditionTimeoutException heldUpToo) {
+                release.countDown();
+                for (CompletableFuture<TestClient> pending : resumes) {
+                    closing.add(pending.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+                }
+                for (CompletableFuture<TestClient> other : others) {
+                    closing.add(other.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+                }
+                return false;
+            }
+            previous = session(session).orElseThrow();
+        }
+        release.countDown();
+        for (CompletableFuture<TestClient> other : others) {
+            closing.add(other.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+        }
+        TestClient second = resumes.get(0).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        TestClient third = resumes.get(1).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        closing.add(second);
+        closing.add(third);
+
+        JsonObject again = third.welcome();
+        assertThat(again.getString("session")).isEqualTo(session);
+        assertThat(again.getJsonObject("restored").getJsonArray("subscriptions").getList()).containsExactly(topic);
+        assertThat(second.awaitClose(WAIT)).as("the first resumed link, replaced before its welcome").isEqualTo(4001);
+        assertThat(second.frames("welcome")).isEmpty();
+        assertThat(first.awaitClose(WAIT)).isEqualTo(4001);
+        third.sendJson(new JsonObject().put("type", "ping"));
+        third.await("pong", WAIT);
+        assertThat(third.frames("welcome")).as("welcomes").hasSize(1);
+        assertThat(heldTooLong).as("the loop was held until the test let it go").isFalse();
+        return true;
+    }
+
     private static long millisUntil(long nanoTime) {
         return Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanoTime - System.nanoTime()));
     }
