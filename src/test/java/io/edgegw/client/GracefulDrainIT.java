@@ -20,7 +20,7 @@ class GracefulDrainIT {
 
     @Test
     void sigtermDrainsBrowsersWith1012SpreadOverTheDrainPeriodThenExits() throws Exception {
-        try (GatewayProcess gateway = GatewayProcess.start("gateway.shutdown.drain-period=3s")) {
+        try (GatewayProcess gateway = GatewayProcess.start("gateway.shutdown.drain-period=5s")) {
             List<TestClient> clients = new ArrayList<>();
             for (int i = 0; i < 30; i++) {
                 TestClient client = TestClient.connect(gateway.ws());
@@ -31,11 +31,12 @@ class GracefulDrainIT {
             long start = System.nanoTime();
             gateway.terminate();
 
-            // Quarkus' shutdown delay keeps the servers up while the drain runs: readiness says so
-            await().atMost(Duration.ofSeconds(2)).until(() -> RestAssured.get(gateway.management("/q/health/ready"))
+            // Quarkus' shutdown delay keeps the servers up while the drain runs: readiness says so (well within the
+            // drain period, also on a starved machine, where the JVM may take seconds to begin its shutdown)
+            await().atMost(Duration.ofSeconds(4)).until(() -> RestAssured.get(gateway.management("/q/health/ready"))
                     .statusCode() == 503);
 
-            await().atMost(Duration.ofSeconds(8)).pollInterval(Duration.ofMillis(20)).until(() -> {
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
                 clients.stream().filter(TestClient::isClosed).forEach(c -> closedAt.putIfAbsent(c, System.nanoTime()));
                 return closedAt.size() == clients.size();
             });
@@ -44,7 +45,7 @@ class GracefulDrainIT {
             long last = closedAt.values().stream().max(Long::compare).orElseThrow() - start;
             assertThat(Duration.ofNanos(last - first)).as("closes spread over the drain period")
                     .isGreaterThan(Duration.ofMillis(1000));
-            assertThat(Duration.ofNanos(last)).isLessThan(Duration.ofMillis(3000 + 2000));
+            assertThat(Duration.ofNanos(last)).isLessThan(Duration.ofMillis(5000 + 3000));
             int exit = gateway.awaitExit(Duration.ofSeconds(20));
             assertThat(exit).as(gateway.output()).isIn(0, 143);
             assertThat(gateway.output()).contains("draining 30 browser session(s)");

@@ -4,21 +4,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
+import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 import jakarta.inject.Inject;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import io.edgegw.fanout.FanoutShard;
 import io.edgegw.observe.GatewayMetrics;
 import io.edgegw.testkit.GatewayUrls;
 import io.edgegw.testkit.ReferenceClusterResource;
@@ -78,12 +82,7 @@ class ResumeHandOverRaceTest {
 
     @Test
     void aResumedLinkLostBeforeItsPredecessorsStateArrivesKeepsItForTheNextResume() throws Exception {
-        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-            if (raceOnce("race/t" + System.nanoTime())) { // a topic of its own, also when the test is repeated
-                return;
-            }
-        }
-        fail("the resumed link never opened on another event loop than its predecessor's in " + ATTEMPTS + " tries");
+        untilRaced(attempt -> raceOnce("race/t" + System.nanoTime())); // a topic of its own, also when repeated
     }
 
     /** False when the resumed link opened on the predecessor's loop (held up too), where there is no race. */
@@ -98,37 +97,19 @@ class ResumeHandOverRaceTest {
         await().atMost(WAIT).until(() -> nodeFrames("sub", topic) == 1);
         ClientSession predecessor = session(session).orElseThrow();
 
-        CountDownLatch loopHeld = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        AtomicBoolean heldTooLong = new AtomicBoolean();
-        predecessor.shard().enqueue((Runnable) () -> {
-            loopHeld.countDown();
-            heldTooLong.set(!awaitQuietly(release));
-        });
-        assertThat(loopHeld.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        LoopHold hold = LoopHold.of(predecessor.shard());
 
         TcpProxy proxy = TcpProxy.start("127.0.0.1", GatewayUrls.httpPort());
         closing.add(proxy);
         int sessionsBefore = metrics.sessions().get();
-        CompletableFuture<TestClient> resuming = CompletableFuture.supplyAsync(
-                () -> TestClient.connectThrough(proxy, GatewayUrls.ws() + "?resume=" + resume));
-        boolean otherLoop;
-        try {
-            await().atMost(Duration.ofSeconds(2)).until(() -> session(session).filter(s -> s != predecessor).isPresent());
-            otherLoop = true;
-        } catch (org.awaitility.core.ConditionTimeoutException heldUpToo) {
-            otherLoop = false;
-        }
-        if (!otherLoop) {
-            release.countDown();
-            closing.add(resuming.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+        TestClient lost = connectAside(() -> TestClient.connectThrough(proxy, GatewayUrls.ws() + "?resume=" + resume),
+                hold, () -> session(session).filter(s -> s != predecessor).isPresent());
+        if (lost == null) {
             return false;
         }
-        TestClient lost = resuming.get(WAIT.toSeconds(), TimeUnit.SECONDS);
-        closing.add(lost);
         lost.drop(); // lost before the predecessor's state came: it waits behind the test's task
         await().atMost(WAIT).until(() -> metrics.sessions().get() <= sessionsBefore);
-        release.countDown();
+        hold.release();
         assertThat(first.awaitClose(WAIT)).as("the predecessor, replaced").isEqualTo(4001);
 
         TestClient next = TestClient.connect(GatewayUrls.ws() + "?resume=" + resume);
@@ -142,18 +123,13 @@ class ResumeHandOverRaceTest {
 
         next.close(); // with 1000: the session ends, and the topic has no subscriber left
         await().atMost(WAIT).until(() -> nodeFrames("unsub", topic) == 1);
-        assertThat(heldTooLong).as("the loop was held until the test let it go").isFalse();
+        hold.assertReleasedByTheTest();
         return true;
     }
 
     @Test
     void aResumeAsTheWindowClosesKeepsTheSessionAndTheClusterNeverHearsItEnded() throws Exception {
-        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-            if (expireAsResumed("expiry/t" + System.nanoTime())) {
-                return;
-            }
-        }
-        fail("the resumed link never opened on another event loop than its predecessor's in " + ATTEMPTS + " tries");
+        untilRaced(attempt -> expireAsResumed("expiry/t" + System.nanoTime()));
     }
 
     /**
@@ -179,35 +155,24 @@ class ResumeHandOverRaceTest {
         // the window closes at most a few ms before this; the two timers below bracket that moment, and the first
         // keeps the loop busy past both, so that Netty runs the window's end, then the second, in deadline order
         long windowEnds = System.nanoTime() + RESUME_TTL.toNanos();
-        CountDownLatch loopHeld = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        AtomicBoolean heldTooLong = new AtomicBoolean();
+        LoopHold hold = new LoopHold();
         held.shard().context().runOnContext(ignored -> {
             vertx.setTimer(millisUntil(windowEnds) - 1000, busy -> sleep(1500));
-            vertx.setTimer(millisUntil(windowEnds) + 300, hold -> {
-                loopHeld.countDown();
-                heldTooLong.set(!awaitQuietly(release));
-            });
+            vertx.setTimer(millisUntil(windowEnds) + 300, holding -> hold.run());
         });
-        assertThat(loopHeld.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        hold.awaitHeld();
         if (session(session).filter(s -> s == held).isEmpty()) { // the window closed before the loop was held
-            release.countDown();
+            hold.release();
             return false;
         }
 
         long opensBefore = nodeFramesOfSession("open", session);
-        CompletableFuture<TestClient> resuming = CompletableFuture.supplyAsync(
-                () -> TestClient.connect(GatewayUrls.ws() + "?resume=" + resume));
-        try {
-            await().atMost(Duration.ofSeconds(2)).until(() -> nodeFramesOfSession("open", session) > opensBefore);
-        } catch (org.awaitility.core.ConditionTimeoutException heldUpToo) {
-            release.countDown();
-            closing.add(resuming.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+        TestClient back = connectAside(() -> TestClient.connect(GatewayUrls.ws() + "?resume=" + resume), hold,
+                () -> nodeFramesOfSession("open", session) > opensBefore);
+        if (back == null) {
             return false;
         }
-        release.countDown();
-        TestClient back = resuming.get(WAIT.toSeconds(), TimeUnit.SECONDS);
-        closing.add(back);
+        hold.release();
 
         JsonObject again = back.welcome();
         assertThat(again.getString("session")).isEqualTo(session);
@@ -215,18 +180,13 @@ class ResumeHandOverRaceTest {
         back.sendJson(new JsonObject().put("type", "send").put("id", "s1").put("event", "e").put("data", 1));
         assertThat(back.awaitReply("s1", WAIT).getString("type")).as("a send of the resumed session").isEqualTo("ack");
         assertThat(nodeFramesOfSession("close", session)).as("close frames for the session at the nodes").isZero();
-        assertThat(heldTooLong).as("the loop was held until the test let it go").isFalse();
+        hold.assertReleasedByTheTest();
         return true;
     }
 
     @Test
     void aKickThatMeetsAResumeClosesTheResumedLink() throws Exception {
-        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-            if (kickAsResumed()) {
-                return;
-            }
-        }
-        fail("the resumed link never opened on another event loop than its predecessor's in " + ATTEMPTS + " tries");
+        untilRaced(attempt -> kickAsResumed());
     }
 
     /**
@@ -242,45 +202,26 @@ class ResumeHandOverRaceTest {
         String resume = welcome.getString("resume");
         ClientSession live = session(session).orElseThrow();
 
-        CountDownLatch loopHeld = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        AtomicBoolean heldTooLong = new AtomicBoolean();
-        live.shard().enqueue((Runnable) () -> {
-            loopHeld.countDown();
-            heldTooLong.set(!awaitQuietly(release));
-        });
-        assertThat(loopHeld.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        LoopHold hold = LoopHold.of(live.shard());
         registry.kick(session, 4005, "revoked"); // as a node's kick is routed: to the session registered now
 
-        CompletableFuture<TestClient> resuming = CompletableFuture.supplyAsync(
-                () -> TestClient.connect(GatewayUrls.ws() + "?resume=" + resume));
-        try {
-            await().atMost(Duration.ofSeconds(2)).until(() -> session(session).filter(s -> s != live).isPresent());
-        } catch (org.awaitility.core.ConditionTimeoutException heldUpToo) {
-            release.countDown();
-            closing.add(resuming.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+        TestClient back = connectAside(() -> TestClient.connect(GatewayUrls.ws() + "?resume=" + resume), hold,
+                () -> session(session).filter(s -> s != live).isPresent());
+        if (back == null) {
             return false;
         }
-        release.countDown();
-        TestClient back = resuming.get(WAIT.toSeconds(), TimeUnit.SECONDS);
-        closing.add(back);
+        hold.release();
 
         assertThat(first.awaitClose(WAIT)).isEqualTo(4005);
         assertThat(back.awaitClose(WAIT)).as("the resumed link, kicked too").isEqualTo(4005);
         assertThat(back.closeReason()).isEqualTo("revoked");
-        assertThat(heldTooLong).as("the loop was held until the test let it go").isFalse();
+        hold.assertReleasedByTheTest();
         return true;
     }
 
     @Test
     void aSecondResumeBeforeTheFirstHasItsStateGetsThatState() throws Exception {
-        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-            if (resumeTwice("twice/t" + System.nanoTime(), attempt % 2)) {
-                return;
-            }
-        }
-        fail("the resumed links never both opened on other event loops than their predecessor's in " + ATTEMPTS
-                + " tries");
+        untilRaced(attempt -> resumeTwice("twice/t" + System.nanoTime(), (attempt + 1) % 2));
     }
 
     /**
@@ -299,43 +240,30 @@ class ResumeHandOverRaceTest {
         first.awaitReply("1", WAIT);
         ClientSession original = session(session).orElseThrow();
 
-        CountDownLatch loopHeld = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        AtomicBoolean heldTooLong = new AtomicBoolean();
-        original.shard().enqueue((Runnable) () -> {
-            loopHeld.countDown();
-            heldTooLong.set(!awaitQuietly(release));
-        });
-        assertThat(loopHeld.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        LoopHold hold = LoopHold.of(original.shard());
 
         List<CompletableFuture<TestClient>> resumes = new ArrayList<>();
         ClientSession previous = original;
-        List<CompletableFuture<TestClient>> others = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
             ClientSession replaced = previous;
             for (int spacer = 0; i == 1 && spacer < spacers; spacer++) {
-                others.add(CompletableFuture.supplyAsync(() -> TestClient.connect(GatewayUrls.ws())));
+                // a bare TCP link, accepted (and given its loop) before the next one starts; it never upgrades
+                closing.add(new Socket("127.0.0.1", GatewayUrls.httpPort()));
             }
             resumes.add(CompletableFuture.supplyAsync(() -> TestClient.connect(GatewayUrls.ws() + "?resume=" + resume)));
             try {
                 await().atMost(Duration.ofSeconds(2))
                         .until(() -> session(session).filter(s -> s != replaced && s != original).isPresent());
             } catch (org.awaitility.core.ConditionTimeoutException heldUpToo) {
-                release.countDown();
+                hold.release();
                 for (CompletableFuture<TestClient> pending : resumes) {
                     closing.add(pending.get(WAIT.toSeconds(), TimeUnit.SECONDS));
-                }
-                for (CompletableFuture<TestClient> other : others) {
-                    closing.add(other.get(WAIT.toSeconds(), TimeUnit.SECONDS));
                 }
                 return false;
             }
             previous = session(session).orElseThrow();
         }
-        release.countDown();
-        for (CompletableFuture<TestClient> other : others) {
-            closing.add(other.get(WAIT.toSeconds(), TimeUnit.SECONDS));
-        }
+        hold.release();
         TestClient second = resumes.get(0).get(WAIT.toSeconds(), TimeUnit.SECONDS);
         TestClient third = resumes.get(1).get(WAIT.toSeconds(), TimeUnit.SECONDS);
         closing.add(second);
@@ -350,7 +278,7 @@ class ResumeHandOverRaceTest {
         third.sendJson(new JsonObject().put("type", "ping"));
         third.await("pong", WAIT);
         assertThat(third.frames("welcome")).as("welcomes").hasSize(1);
-        assertThat(heldTooLong).as("the loop was held until the test let it go").isFalse();
+        hold.assertReleasedByTheTest();
         return true;
     }
 
@@ -366,13 +294,77 @@ class ResumeHandOverRaceTest {
         }
     }
 
-    /** Whether the latch opened in time (else the loop went on by itself, and the race may not have happened). */
-    private static boolean awaitQuietly(CountDownLatch latch) {
+    /**
+     * Connects while {@code hold} holds a loop, and returns the client once {@code opened} says the gateway opened it
+     * (its upgrade may wait for the held loop). Null, with the hold released, when it did not open within 2 s: the
+     * link went to the held loop.
+     */
+    private TestClient connectAside(Supplier<TestClient> connect, LoopHold hold, Callable<Boolean> opened)
+            throws Exception {
+        CompletableFuture<TestClient> connecting = CompletableFuture.supplyAsync(connect);
         try {
-            return latch.await(WAIT.toSeconds(), TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
+            await().atMost(Duration.ofSeconds(2)).until(opened);
+        } catch (org.awaitility.core.ConditionTimeoutException heldUpToo) {
+            hold.release();
+            closing.add(connecting.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+            return null;
+        }
+        TestClient client = connecting.get(WAIT.toSeconds(), TimeUnit.SECONDS); // its upgrade is done on its own loop
+        closing.add(client);
+        return client;
+    }
+
+    /** One attempt at a race: false when the links did not land where the race needs them. */
+    private interface Race {
+        boolean tried(int attempt) throws Exception;
+    }
+
+    private static void untilRaced(Race race) throws Exception {
+        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+            if (race.tried(attempt)) {
+                return;
+            }
+        }
+        fail("the resumed links never opened on other event loops than their predecessor's in " + ATTEMPTS + " tries");
+    }
+
+    /**
+     * A task of the test's own that holds an event loop until the test lets it go (or until {@link #WAIT} passes,
+     * which fails the test: the loop went on by itself, and the race may not have happened).
+     */
+    private static final class LoopHold implements Runnable {
+        private final CountDownLatch held = new CountDownLatch(1);
+        private final CountDownLatch release = new CountDownLatch(1);
+        private final AtomicBoolean timedOut = new AtomicBoolean();
+
+        /** Holds the loop of {@code shard} from its next drain on; returns once it is held. */
+        static LoopHold of(FanoutShard shard) throws InterruptedException {
+            LoopHold hold = new LoopHold();
+            shard.enqueue(hold);
+            hold.awaitHeld();
+            return hold;
+        }
+
+        @Override
+        public void run() {
+            held.countDown();
+            try {
+                timedOut.set(!release.await(WAIT.toSeconds(), TimeUnit.SECONDS));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        void awaitHeld() throws InterruptedException {
+            assertThat(held.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the loop held").isTrue();
+        }
+
+        void release() {
+            release.countDown();
+        }
+
+        void assertReleasedByTheTest() {
+            assertThat(timedOut).as("the loop was held until the test let it go").isFalse();
         }
     }
 
