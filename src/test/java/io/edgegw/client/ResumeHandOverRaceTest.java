@@ -87,13 +87,9 @@ class ResumeHandOverRaceTest {
 
     /** False when the resumed link opened on the predecessor's loop (held up too), where there is no race. */
     private boolean raceOnce(String topic) throws Exception {
-        TestClient first = TestClient.connect(GatewayUrls.ws());
-        closing.add(first);
-        JsonObject welcome = first.welcome();
-        String session = welcome.getString("session");
-        String resume = welcome.getString("resume");
-        first.sendJson(new JsonObject().put("type", "subscribe").put("id", "1").put("topics", List.of(topic)));
-        first.awaitReply("1", WAIT);
+        TestClient first = opened(TestClient.connect(GatewayUrls.ws()), topic);
+        String session = first.frames("welcome").get(0).getString("session");
+        String resume = first.frames("welcome").get(0).getString("resume");
         await().atMost(WAIT).until(() -> nodeFrames("sub", topic) == 1);
         ClientSession predecessor = session(session).orElseThrow();
 
@@ -140,13 +136,9 @@ class ResumeHandOverRaceTest {
     private boolean expireAsResumed(String topic) throws Exception {
         TcpProxy proxy = TcpProxy.start("127.0.0.1", GatewayUrls.httpPort());
         closing.add(proxy);
-        TestClient first = TestClient.connectThrough(proxy, GatewayUrls.ws());
-        closing.add(first);
-        JsonObject welcome = first.welcome();
-        String session = welcome.getString("session");
-        String resume = welcome.getString("resume");
-        first.sendJson(new JsonObject().put("type", "subscribe").put("id", "1").put("topics", List.of(topic)));
-        first.awaitReply("1", WAIT);
+        TestClient first = opened(TestClient.connectThrough(proxy, GatewayUrls.ws()), topic);
+        String session = first.frames("welcome").get(0).getString("session");
+        String resume = first.frames("welcome").get(0).getString("resume");
         ClientSession held = session(session).orElseThrow();
         int live = metrics.sessions().get();
 
@@ -195,11 +187,9 @@ class ResumeHandOverRaceTest {
      * link opened on the held loop too.
      */
     private boolean kickAsResumed() throws Exception {
-        TestClient first = TestClient.connect(GatewayUrls.ws());
-        closing.add(first);
-        JsonObject welcome = first.welcome();
-        String session = welcome.getString("session");
-        String resume = welcome.getString("resume");
+        TestClient first = opened(TestClient.connect(GatewayUrls.ws()), null);
+        String session = first.frames("welcome").get(0).getString("session");
+        String resume = first.frames("welcome").get(0).getString("resume");
         ClientSession live = session(session).orElseThrow();
 
         LoopHold hold = LoopHold.of(live.shard());
@@ -231,13 +221,9 @@ class ResumeHandOverRaceTest {
      * resumes move the second to another loop than the next in turn.
      */
     private boolean resumeTwice(String topic, int spacers) throws Exception {
-        TestClient first = TestClient.connect(GatewayUrls.ws());
-        closing.add(first);
-        JsonObject welcome = first.welcome();
-        String session = welcome.getString("session");
-        String resume = welcome.getString("resume");
-        first.sendJson(new JsonObject().put("type", "subscribe").put("id", "1").put("topics", List.of(topic)));
-        first.awaitReply("1", WAIT);
+        TestClient first = opened(TestClient.connect(GatewayUrls.ws()), topic);
+        String session = first.frames("welcome").get(0).getString("session");
+        String resume = first.frames("welcome").get(0).getString("resume");
         ClientSession original = session(session).orElseThrow();
 
         LoopHold hold = LoopHold.of(original.shard());
@@ -371,6 +357,17 @@ class ResumeHandOverRaceTest {
     private static long nodeFramesOfSession(String type, String session) {
         return ReferenceClusterResource.cluster().nodes().stream().flatMap(node -> node.received(type).stream())
                 .filter(frame -> session.equals(frame.getString("session"))).count();
+    }
+
+    /** A browser that took its welcome and, unless {@code topic} is null, subscribed to it. */
+    private TestClient opened(TestClient first, String topic) {
+        closing.add(first);
+        first.welcome();
+        if (topic != null) {
+            first.sendJson(new JsonObject().put("type", "subscribe").put("id", "1").put("topics", List.of(topic)));
+            first.awaitReply("1", WAIT);
+        }
+        return first;
     }
 
     private Optional<ClientSession> session(String id) {
