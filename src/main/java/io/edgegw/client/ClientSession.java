@@ -43,6 +43,8 @@ public final class ClientSession implements Subscriber {
     private final FanoutShard shard;
     private final SessionServices services;
     private final OutboundBudget budget;
+    /** The gateway's own start-up warm-up link ({@link LinkWarmup}): not a browser, never told to the cluster. */
+    private final boolean warmup;
 
     private final Set<String> subscriptions = new LinkedHashSet<>();
     private PatternSet ignores = PatternSet.EMPTY;
@@ -83,6 +85,16 @@ public final class ClientSession implements Subscriber {
 
     ClientSession(String id, String user, PatternSet allowedTopics, WebSocketConnection connection, FanoutShard shard,
             SessionServices services) {
+        this(id, user, allowedTopics, connection, shard, services, false);
+    }
+
+    static ClientSession warmup(String id, WebSocketConnection connection, FanoutShard shard, SessionServices services) {
+        return new ClientSession(id, null, null, connection, shard, services, true);
+    }
+
+    private ClientSession(String id, String user, PatternSet allowedTopics, WebSocketConnection connection,
+            FanoutShard shard, SessionServices services, boolean warmup) {
+        this.warmup = warmup;
         this.id = id;
         this.user = user;
         this.allowedTopics = allowedTopics;
@@ -705,7 +717,7 @@ public final class ClientSession implements Subscriber {
         cancelTimer();
         positionsAtDetach = positions(); // before leaving: the shard forgets a topic its last subscriber left
         subscriptions.forEach(this::leaveShard); // the list stays, for a successor
-        if (!resumable(code)) {
+        if (warmup || !resumable(code)) { // nobody comes back for a warm-up link, however it ended
             if (!end(code)) {
                 detached = true; // a resumed successor is taking over: it gets the state as from a held session
                 forwardKick(); // and the kick with it
@@ -732,7 +744,9 @@ public final class ClientSession implements Subscriber {
         }
         detached = false;
         handedOver = true;
-        services.pool().sessionClosed(id, code);
+        if (!warmup) { // the cluster never heard of a warm-up link
+            services.pool().sessionClosed(id, code);
+        }
         return true;
     }
 

@@ -35,6 +35,8 @@ public class GatewayEndpoint {
 
     private static final Logger LOG = Logger.getLogger(GatewayEndpoint.class);
     private static final TypedKey<ClientSession> SESSION = new TypedKey<>("gateway.session");
+    /** Set on the gateway's own warm-up links ({@link LinkWarmup}), which no client metric counts. */
+    private static final TypedKey<Boolean> WARMUP_LINK = new TypedKey<>("gateway.warmup");
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final GatewayConfig config;
@@ -45,10 +47,12 @@ public class GatewayEndpoint {
     private final BrowserAuth auth;
     private final ResumeTokens resumeTokens;
     private final Draining draining;
+    private final LinkWarmup warmup;
 
     public GatewayEndpoint(GatewayConfig config, Fanout fanout, SessionRegistry registry, SessionServices services,
-            OriginPolicy origins, BrowserAuth auth, ResumeTokens resumeTokens, Draining draining) {
+            OriginPolicy origins, BrowserAuth auth, ResumeTokens resumeTokens, Draining draining, LinkWarmup warmup) {
         this.draining = draining;
+        this.warmup = warmup;
         this.auth = auth;
         this.resumeTokens = resumeTokens;
         this.config = config;
@@ -61,6 +65,16 @@ public class GatewayEndpoint {
     @OnOpen
     @NonBlocking
     void onOpen(WebSocketConnection connection) {
+        if (warmup.claims(connection)) {
+            connection.userData().put(WARMUP_LINK, Boolean.TRUE); // first: onClose must know it, refused or not
+            try {
+                openWarmupLink(connection);
+            } catch (RuntimeException | Error e) {
+                LOG.errorf(e, "warm-up link %s: could not open a session, closing with 1011", connection.id());
+                refuse(connection, CloseCode.INTERNAL_ERROR, "internal error");
+            }
+            return;
+        }
         // counted here rather than from WebSockets Next's @Open/@Closed CDI events: those are fired asynchronously
         // (a worker task and a context capture per link) only when someone observes them
         services.metrics().clientOpened(); // a link refused after the upgrade counts too, with the code it got
@@ -135,6 +149,18 @@ public class GatewayEndpoint {
         services.pool().sessionOpened(session.id(), session.user());
     }
 
+    /** The gateway's own warm-up link: a session like a browser's, that the cluster and the metrics never see. */
+    private void openWarmupLink(WebSocketConnection connection) {
+        if (draining.isDraining()) {
+            refuse(connection, CloseCode.SERVICE_RESTART, "service restart");
+            return;
+        }
+        ClientSession session = ClientSession.warmup(newSessionId(), connection, fanout.shardOfCurrentLoop(), services);
+        connection.userData().put(SESSION, session);
+        registry.add(session);
+        session.welcome(null);
+    }
+
     private static String queryParam(WebSocketConnection connection, String name) {
         String query = connection.handshakeRequest().query();
         if (query == null || query.isEmpty()) {
@@ -190,8 +216,14 @@ public class GatewayEndpoint {
     void onClose(CloseReason reason, WebSocketConnection connection) {
         // the code of the close frame received (a browser echoes the gateway's own); WebSockets Next reports a link
         // that died without a close frame as 1005 (no status), as it does a close frame without a code
-        services.metrics().clientClosed(reason == null ? CloseReason.EMPTY.getCode() : reason.getCode());
         ClientSession session = connection.userData().get(SESSION);
+        if (connection.userData().get(WARMUP_LINK) != null) {
+            if (session != null) {
+                session.ended(reason == null ? 1006 : reason.getCode());
+            }
+            return;
+        }
+        services.metrics().clientClosed(reason == null ? CloseReason.EMPTY.getCode() : reason.getCode());
         if (session != null) {
             services.metrics().sessions().decrementAndGet();
             session.ended(reason == null ? 1006 : reason.getCode());
