@@ -65,21 +65,20 @@ public class GatewayEndpoint {
     @OnOpen
     @NonBlocking
     void onOpen(WebSocketConnection connection) {
-        if (warmup.claims(connection)) {
+        boolean warmupLink = warmup.claims(connection);
+        if (warmupLink) {
             connection.userData().put(WARMUP_LINK, Boolean.TRUE); // first: onClose must know it, refused or not
-            try {
-                openWarmupLink(connection);
-            } catch (RuntimeException | Error e) {
-                LOG.errorf(e, "warm-up link %s: could not open a session, closing with 1011", connection.id());
-                refuse(connection, CloseCode.INTERNAL_ERROR, "internal error");
-            }
-            return;
+        } else {
+            // counted here rather than from WebSockets Next's @Open/@Closed CDI events: those are fired
+            // asynchronously (a worker task and a context capture per link) only when someone observes them
+            services.metrics().clientOpened(); // a link refused after the upgrade counts too, with the code it got
         }
-        // counted here rather than from WebSockets Next's @Open/@Closed CDI events: those are fired asynchronously
-        // (a worker task and a context capture per link) only when someone observes them
-        services.metrics().clientOpened(); // a link refused after the upgrade counts too, with the code it got
         try {
-            open(connection);
+            if (warmupLink) {
+                openWarmupLink(connection);
+            } else {
+                open(connection);
+            }
         } catch (RuntimeException | Error e) {
             // a browser must never be left on an open link without a welcome: it would wait for ever
             LOG.errorf(e, "link %s: could not open a session, closing with 1011", connection.id());
@@ -217,15 +216,14 @@ public class GatewayEndpoint {
         // the code of the close frame received (a browser echoes the gateway's own); WebSockets Next reports a link
         // that died without a close frame as 1005 (no status), as it does a close frame without a code
         ClientSession session = connection.userData().get(SESSION);
-        if (connection.userData().get(WARMUP_LINK) != null) {
-            if (session != null) {
-                session.ended(reason == null ? 1006 : reason.getCode());
-            }
-            return;
+        boolean browser = connection.userData().get(WARMUP_LINK) == null; // warm-up links are in no client metric
+        if (browser) {
+            services.metrics().clientClosed(reason == null ? CloseReason.EMPTY.getCode() : reason.getCode());
         }
-        services.metrics().clientClosed(reason == null ? CloseReason.EMPTY.getCode() : reason.getCode());
         if (session != null) {
-            services.metrics().sessions().decrementAndGet();
+            if (browser) {
+                services.metrics().sessions().decrementAndGet();
+            }
             session.ended(reason == null ? 1006 : reason.getCode());
         }
     }
