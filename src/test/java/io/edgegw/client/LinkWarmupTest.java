@@ -25,7 +25,7 @@ import io.restassured.path.json.JsonPath;
 
 /**
  * The start-up warm-up ({@code gateway.warmup.links}) runs its loopback links through {@code /ws} before readiness,
- * while the cluster and the client metrics never hear of them, and its header gives a browser nothing: with an origin
+ * each subscribing to a topic, while the cluster and the client metrics never hear of them, and its header gives a browser nothing: with an origin
  * list that refuses links without an Origin, the warm-up's links (which send none) are still served, and a browser
  * that forges the header is checked like any other.
  */
@@ -66,7 +66,9 @@ class LinkWarmupTest {
         assertThat(nodes).allSatisfy(node -> {
             assertThat(node.received("open")).as("no session opened at the cluster").isEmpty();
             assertThat(node.received("close")).as("no session closed at the cluster").isEmpty();
+            assertThat(node.received("sub")).as("the warm-up links' topic is never asked of the cluster").isEmpty();
         });
+        assertThat(Scrape.value("gateway_topics", "")).isZero();
 
         // after the warm-up even its own secret is nothing: a link sending it meets the origin check like any other
         try (TestClient late = TestClient.connect(GatewayUrls.ws(),
