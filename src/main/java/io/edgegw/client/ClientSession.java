@@ -83,16 +83,8 @@ public final class ClientSession implements Subscriber {
     private boolean stateHeld;
     private long timer = -1;
 
-    ClientSession(String id, String user, PatternSet allowedTopics, WebSocketConnection connection, FanoutShard shard,
-            SessionServices services) {
-        this(id, user, allowedTopics, connection, shard, services, false);
-    }
-
-    static ClientSession warmup(String id, WebSocketConnection connection, FanoutShard shard, SessionServices services) {
-        return new ClientSession(id, null, null, connection, shard, services, true);
-    }
-
-    private ClientSession(String id, String user, PatternSet allowedTopics, WebSocketConnection connection,
+    /** {@code warmup}: a link of the gateway's own {@link LinkWarmup}, never told to the cluster nor resumable. */
+    ClientSession(String id, String user, PatternSet allowedTopics, WebSocketConnection connection,
             FanoutShard shard, SessionServices services, boolean warmup) {
         this.warmup = warmup;
         this.id = id;

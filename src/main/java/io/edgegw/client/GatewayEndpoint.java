@@ -74,11 +74,7 @@ public class GatewayEndpoint {
             services.metrics().clientOpened(); // a link refused after the upgrade counts too, with the code it got
         }
         try {
-            if (warmupLink) {
-                openWarmupLink(connection);
-            } else {
-                open(connection);
-            }
+            open(connection, warmupLink);
         } catch (RuntimeException | Error e) {
             // a browser must never be left on an open link without a welcome: it would wait for ever
             LOG.errorf(e, "link %s: could not open a session, closing with 1011", connection.id());
@@ -86,7 +82,13 @@ public class GatewayEndpoint {
         }
     }
 
-    private void open(WebSocketConnection connection) {
+    /**
+     * Opens a browser's session, or a warm-up link's: the warm-up is there for the JIT to compile this very path
+     * before browsers come (a separate path for it left this one to be compiled under the first storm), so a warm-up
+     * link skips only what it cannot pass (the origin and token checks; its origin is still evaluated, for the JIT)
+     * and what must not hear of it (the cluster, the session count).
+     */
+    private void open(WebSocketConnection connection, boolean warmupLink) {
         if (draining.isDraining()) {
             refuse(connection, CloseCode.SERVICE_RESTART, "service restart");
             return;
@@ -96,13 +98,13 @@ public class GatewayEndpoint {
             refuse(connection, CloseCode.TRY_AGAIN_LATER, "at capacity");
             return;
         }
-        String origin = connection.handshakeRequest().header("Origin");
-        if (!origins.allows(origin)) {
+        boolean originAllowed = origins.allows(connection.handshakeRequest().header("Origin"));
+        if (!originAllowed && !warmupLink) {
             refuse(connection, CloseCode.POLICY_VIOLATION, "origin not allowed");
             return;
         }
         BrowserAuth.Outcome auth = null;
-        if (this.auth.enabled()) {
+        if (this.auth.enabled() && !warmupLink) {
             auth = this.auth.check(queryParam(connection, this.auth.queryParam()));
             if (!auth.isAccepted()) {
                 refuse(connection, auth.refusal(), auth.reason());
@@ -116,9 +118,11 @@ public class GatewayEndpoint {
 
         FanoutShard shard = fanout.shardOfCurrentLoop();
         ClientSession session = new ClientSession(id, user, auth == null ? null : auth.allowedTopics(), connection,
-                shard, services);
+                shard, services, warmupLink);
         connection.userData().put(SESSION, session);
-        services.metrics().sessions().incrementAndGet();
+        if (!warmupLink) {
+            services.metrics().sessions().incrementAndGet();
+        }
         ClientSession previous = registry.add(session);
         if (user != null && config.session().singlePerUser()) {
             ClientSession older = registry.newestOfUser(session);
@@ -145,19 +149,9 @@ public class GatewayEndpoint {
         if (auth != null) {
             session.expireAt(auth.expiresAtMs());
         }
-        services.pool().sessionOpened(session.id(), session.user());
-    }
-
-    /** The gateway's own warm-up link: a session like a browser's, that the cluster and the metrics never see. */
-    private void openWarmupLink(WebSocketConnection connection) {
-        if (draining.isDraining()) {
-            refuse(connection, CloseCode.SERVICE_RESTART, "service restart");
-            return;
+        if (!warmupLink) { // the cluster never hears of a warm-up link
+            services.pool().sessionOpened(session.id(), session.user());
         }
-        ClientSession session = ClientSession.warmup(newSessionId(), connection, fanout.shardOfCurrentLoop(), services);
-        connection.userData().put(SESSION, session);
-        registry.add(session);
-        session.welcome(null);
     }
 
     private static String queryParam(WebSocketConnection connection, String name) {
