@@ -37,6 +37,11 @@ public final class BenchMain {
                 }
             }
             if (o.scenarios.contains("b")) {
+                for (int round = 1; round <= o.preheatConnects; round++) {
+                    for (Target t : order) {
+                        guard(results, () -> scenarios.preheatConnects(t));
+                    }
+                }
                 for (int rep = 1; rep <= o.otherReps; rep++) {
                     for (Target t : rotate(order, rep)) {
                         int r = rep;

@@ -35,6 +35,8 @@ final class Options {
     double measureSeconds = 5;
     double drainSeconds = 5;
     double preheatSeconds = 5;
+    /** Unmeasured connect rounds of scenario b per server before its runs: the load generator's own JIT warm-up. */
+    int preheatConnects = 1;
     double preheatRate = 300;
     boolean stopAtSaturation = true;
 
@@ -100,6 +102,7 @@ final class Options {
                 case "--preheat" -> o.preheatSeconds = Double.parseDouble(v);
                 case "--idle-clients" -> o.idleClients = Integer.parseInt(v);
                 case "--burst" -> o.burst = Integer.parseInt(v);
+                case "--preheat-connects" -> o.preheatConnects = Integer.parseInt(v);
                 case "--topics" -> o.topics = Integer.parseInt(v);
                 case "--subscribers-per-topic" -> o.subscribersPerTopic = Integer.parseInt(v);
                 case "--topic-rates" -> o.topicRates = doubles(v);
