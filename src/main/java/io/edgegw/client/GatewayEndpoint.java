@@ -85,12 +85,16 @@ public class GatewayEndpoint {
     /**
      * Opens a browser's session, or a warm-up link's: the warm-up is there for the JIT to compile this very path
      * before browsers come (a separate path for it left this one to be compiled under the first storm), so a warm-up
-     * link skips only what it cannot pass (the origin and token checks; its origin is still evaluated, for the JIT)
-     * and what must not hear of it (the cluster, the session count).
+     * link skips only the verdicts it cannot pass (origin and token; its origin, the loopback one, is still
+     * evaluated, for the JIT) and what must not hear of it (the cluster, the session count).
      */
     private void open(WebSocketConnection connection, boolean warmupLink) {
         if (draining.isDraining()) {
             refuse(connection, CloseCode.SERVICE_RESTART, "service restart");
+            return;
+        }
+        if (warmupLink && warmup.isFinished()) { // cut while it connected
+            refuse(connection, CloseCode.NORMAL, "warm-up over");
             return;
         }
         // checked before the origin and the token: at capacity, a flood of upgrades costs no token verification

@@ -46,9 +46,9 @@ import io.vertx.core.http.WebSocketConnectOptions;
  * <p>
  * The links carry a secret of this process in a header and take the browsers' path through the endpoint, but are
  * not browsers: no origin or token verdict, no session told to the cluster, not counted in the client metrics. Once
- * all are done, one full collection clears their dead sessions before readiness. The header is looked at only while the warm-up runs. It
- * only ever delays readiness, never prevents it: it is cut at the deadline, stops on a drain, is abandoned with a
- * warning once links fail, and does not run without a plain HTTP listener (TLS only).
+ * all are done, one full collection clears their dead sessions before readiness. The header is looked at only while
+ * the warm-up runs. It only ever delays readiness, never prevents it: it is cut at the deadline, stops on a drain, is
+ * abandoned with a warning once links fail, and does not run without a plain HTTP listener (TLS only).
  */
 @Singleton
 public class LinkWarmup {
@@ -69,6 +69,7 @@ public class LinkWarmup {
     /** Followed by 128 random bits (URL-safe Base64: letters, digits, - and _, a valid topic segment). */
     private static final String TOPIC_PREFIX = "gateway-warm-up/";
     private static final String SUBSCRIBED = "{\"type\":\"subscribed\"";
+    private static final String ERROR = "{\"type\":\"error\"";
 
     private static final Logger LOG = Logger.getLogger(LinkWarmup.class);
 
@@ -158,13 +159,22 @@ public class LinkWarmup {
         return secret;
     }
 
-    /** True for a link this warm-up opened; false for every link once it is over. */
+    /**
+     * True for a link this warm-up opened; false for every link once it is over. After a cut, links that were still
+     * connecting are recognised (and refused, see {@link #isFinished}) until the warm-up's client is closed, so that
+     * none of them passes for a browser.
+     */
     boolean claims(WebSocketConnection connection) {
         if (!accepting) {
             return false;
         }
         String offered = connection.handshakeRequest().header(HEADER);
         return offered != null && MessageDigest.isEqual(offered.getBytes(StandardCharsets.US_ASCII), secretBytes);
+    }
+
+    /** The warm-up has stopped opening links: a link it still claims is one cut while it connected. */
+    boolean isFinished() {
+        return finished.get();
     }
 
     /** Readiness waits for this: the warm-up finished, was abandoned, is off, or ran out of time. */
@@ -231,6 +241,7 @@ public class LinkWarmup {
                 WebSocket link = result.result();
                 openLinks.add(link);
                 if (finished.get()) { // cut while it connected: nothing more to do with it
+                    openLinks.remove(link);
                     link.close((short) CloseCode.NORMAL.code());
                     return;
                 }
@@ -238,6 +249,8 @@ public class LinkWarmup {
                 link.textMessageHandler(text -> {
                     if (text.startsWith(WELCOME)) {
                         link.writeTextMessage(subscribe);
+                    } else if (text.startsWith(ERROR)) { // refused (a subscription or rate limit): a failed link
+                        link.close((short) CloseCode.NORMAL.code());
                     } else if (text.startsWith(SUBSCRIBED) && didAnswer.compareAndSet(false, true)) {
                         stillOpen.incrementAndGet();
                         answered.add(link);
@@ -295,11 +308,12 @@ public class LinkWarmup {
         if (!finished.compareAndSet(false, true)) {
             return;
         }
-        accepting = false;
         double seconds = (System.nanoTime() - startedAtNanos) / 1e9;
         boolean inTime = !outOfTime && !isOver() && failed.get() < MAX_FAILURES && !draining.isDraining();
-        if (!inTime) {
-            over = true;
+        if (inTime) {
+            accepting = false; // every link has answered and closed: none is in flight
+        } else {
+            over = true; // links still connecting are claimed, and refused, until the client closes
         }
         if (failed.get() >= MAX_FAILURES) {
             LOG.warnf("warm-up abandoned after %d failed links (%d completed in %.1f s): ready without it",
@@ -308,12 +322,17 @@ public class LinkWarmup {
             LOG.infof("warm-up stopped by the drain after %d links", completed.get());
         } else {
             LOG.infof("warm-up: %d loopback links in %.1f s%s", completed.get(), seconds,
-                    completed.get() < links ? " (stopped early: out of time)" : "");
+                    outOfTime ? " (cut at gateway.warmup.max-duration)"
+                            : failed.get() > 0 ? " (" + failed.get() + " failed)" : "");
         }
         for (WebSocket link : openLinks) { // a cut wave: its links go now, with a close frame
             link.close((short) CloseCode.NORMAL.code());
         }
-        vertx.setTimer(CLIENT_CLOSE_DELAY_MS, t -> client.close()); // after the close handshakes
+        vertx.setTimer(CLIENT_CLOSE_DELAY_MS, t -> { // after the close handshakes
+            accepting = false;
+            client.close();
+            openLinks.clear();
+        });
         if (inTime) {
             collectGarbage();
         }

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 
 import io.edgegw.testkit.GatewayUrls;
 import io.edgegw.testkit.ReferenceClusterResource;
+import io.edgegw.testkit.Scrape;
 import io.edgegw.testkit.TestClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -22,7 +23,7 @@ import io.restassured.path.json.JsonPath;
 
 /**
  * Readiness waits for the warm-up at most {@code gateway.warmup.max-duration}: a warm-up far too long for it is cut
- * there, readiness turns UP, and browsers are served meanwhile and after.
+ * there, readiness turns UP, and browsers are served meanwhile and after; the links it cut never pass for browsers.
  */
 @QuarkusTest
 @WithTestResource(ReferenceClusterResource.class)
@@ -58,5 +59,9 @@ class LinkWarmupDeadlineTest {
         }
         // the links the cut closed without a close frame are not held for a resume that will never come
         await().atMost(Duration.ofSeconds(10)).until(() -> registry.size() == 0);
+        // links still connecting at the cut (up to 256) are refused as warm-up links, never taken for browsers
+        assertThat(Scrape.value("gateway_client_opens_total", "")).as("the two browsers only").isEqualTo(2);
+        assertThat(ReferenceClusterResource.cluster().nodes().stream().mapToInt(node -> node.received("open").size())
+                .sum()).as("only the browsers' sessions reach the cluster").isLessThanOrEqualTo(2);
     }
 }

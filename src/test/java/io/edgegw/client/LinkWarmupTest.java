@@ -25,9 +25,9 @@ import io.restassured.path.json.JsonPath;
 
 /**
  * The start-up warm-up ({@code gateway.warmup.links}) runs its loopback links through {@code /ws} before readiness,
- * each subscribing to a topic, while the cluster and the client metrics never hear of them, and its header gives a browser nothing: with an origin
- * list that refuses links without an Origin, the warm-up's links (which send none) are still served, and a browser
- * that forges the header is checked like any other.
+ * each subscribing to a topic, while the cluster and the client metrics never hear of them, and its header gives a
+ * browser nothing: with an origin list that would refuse the warm-up's links as browsers (they send the loopback
+ * origin), they are still served, and a browser that forges the header is checked like any other.
  */
 @QuarkusTest
 @WithTestResource(ReferenceClusterResource.class)

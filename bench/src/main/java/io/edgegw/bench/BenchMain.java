@@ -39,7 +39,8 @@ public final class BenchMain {
             if (o.scenarios.contains("b")) {
                 for (int round = 1; round <= o.preheatConnects; round++) {
                     for (Target t : order) {
-                        guard(results, () -> scenarios.preheatConnects(t));
+                        int r = round;
+                        guard(results, () -> scenarios.preheatConnects(t, r));
                     }
                 }
                 for (int rep = 1; rep <= o.otherReps; rep++) {

@@ -131,10 +131,10 @@ final class Scenarios {
      * generator on the same cores, and a load generator whose own JIT is cold slowed its first measured run (always
      * the gateway's) by half again: 2.5-2.8 s against 1.3-1.8 s for its later runs.
      */
-    void preheatConnects(Target target) throws IOException, InterruptedException {
-        log("b: %s preheat: %d clients connected, not measured", target.label, o.idleClients);
+    void preheatConnects(Target target, int round) throws IOException, InterruptedException {
+        log("b: %s preheat %d: %d clients connected, not measured", target.label, round, o.idleClients);
         try (Upstream up = target == Target.GATEWAY ? Upstream.cluster(1, 1, false, 64) : Upstream.forNats(1);
-             ServerProcess server = start(target, up, "b-preheat");
+             ServerProcess server = start(target, up, "b-preheat-" + round, false);
              ClientGroup group = new ClientGroup(target, "127.0.0.1", server.clientPort, o.clientLoops)) {
             ClientGroup.ConnectResult connected = group.connect(o.idleClients, i -> 0, o.connectConcurrency,
                     o.connectTimeoutSeconds * 1000L, server::isAlive);
@@ -260,6 +260,12 @@ final class Scenarios {
     // ---------------------------------------------------------------- helpers
 
     private ServerProcess start(Target target, Upstream up, String run) throws IOException, InterruptedException {
+        return start(target, up, run, true);
+    }
+
+    /** {@code measured}: false for a preheat, which the JFR recording of the first gateway run skips. */
+    private ServerProcess start(Target target, Upstream up, String run, boolean measured)
+            throws IOException, InterruptedException {
         log("  load average before the run: %.2f", Environment.loadAverage());
         Path logFile = logs.resolve(target.name().toLowerCase(Locale.ROOT) + "-" + run + ".log");
         java.nio.file.Files.deleteIfExists(logFile);
@@ -269,7 +275,7 @@ final class Scenarios {
             return server;
         }
         List<String> jvm = new ArrayList<>(o.gatewayJvm);
-        if (o.jfr && jfrRuns++ == 0) {
+        if (o.jfr && measured && jfrRuns++ == 0) {
             Path jfr = logs.resolve("gateway-" + run + ".jfr").toAbsolutePath();
             jvm.add("-XX:FlightRecorderOptions:stackdepth=256");
             jvm.add("-XX:StartFlightRecording=filename=" + jfr + ",settings=" + profileSettings());
