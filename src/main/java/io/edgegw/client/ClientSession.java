@@ -81,6 +81,11 @@ public final class ClientSession implements Subscriber {
     private Consumer<SessionState> pendingSuccessor;
     /** The resumed state is held, not joined to the shard: it came after the link was lost or replaced. */
     private boolean stateHeld;
+    /**
+     * Outcomes of sends that came while the resumed state, which holds those sends, was on its way; null when none.
+     * Without it they found no send in flight and were dropped: the browser never had its ack.
+     */
+    private List<SendOutcome> outcomesBeforeState;
     private long timer = -1;
 
     /** {@code warmup}: a link of the gateway's own {@link LinkWarmup}, never told to the cluster nor resumable. */
@@ -203,6 +208,7 @@ public final class ClientSession implements Subscriber {
         List<String> arrivedMeanwhile = List.copyOf(held);
         held.clear();
         arrivedMeanwhile.forEach(this::reply);
+        takeOutcomesBeforeState().forEach(outcome -> sendOutcome(outcome.id, outcome.errorCode, outcome.message));
         if (waiting != null) {
             waiting.forEach(this::onText);
         }
@@ -222,8 +228,19 @@ public final class ClientSession implements Subscriber {
         held.clear();
         state.heldFrames().forEach(this::hold);
         arrivedMeanwhile.forEach(this::hold);
+        for (SendOutcome outcome : takeOutcomesBeforeState()) { // held too: they go on with the state
+            if (sendsInFlight.remove(outcome.id)) {
+                hold(outcome.frame());
+            }
+        }
         beforeRestore = null; // requests of a link that is gone or replaced: unanswered, the browser sends them again
         stateHeld = true;
+    }
+
+    private List<SendOutcome> takeOutcomesBeforeState() {
+        List<SendOutcome> outcomes = outcomesBeforeState == null ? List.of() : outcomesBeforeState;
+        outcomesBeforeState = null;
+        return outcomes;
     }
 
     // ---- browser → gateway ----------------------------------------------------------------------------------
@@ -467,19 +484,45 @@ public final class ClientSession implements Subscriber {
 
     // ---- upstream → browser (routed here on this session's loop) ------------------------------------------
 
+    /*
+     * direct and sendOutcome are routed by session id to the session registered at that moment. One that reaches a
+     * session already handed to a resumed successor (the successor registered between the routing and the task) is
+     * the successor's; a send's outcome that reaches a successor before its state (which holds the send) waits
+     * for that state.
+     */
+
     void direct(String event, String rawData) {
+        if (handedOver) {
+            services.registry().onSuccessorOf(this, successor -> successor.direct(event, rawData));
+            return;
+        }
         reply("{\"type\":\"direct\",\"event\":" + Json.quote(event) + ",\"data\":"
                 + (rawData == null ? "null" : rawData) + "}");
     }
 
     void sendOutcome(String requestId, String errorCode, String message) {
-        if (!sendsInFlight.remove(requestId)) {
+        if (handedOver) {
+            services.registry().onSuccessorOf(this,
+                    successor -> successor.sendOutcome(requestId, errorCode, message));
             return;
         }
-        if (errorCode == null) {
-            reply("{\"type\":\"ack\",\"id\":" + Json.quote(requestId) + "}");
-        } else {
-            reply(errorFrame(requestId, errorCode, message == null ? errorCode : message));
+        if (beforeRestore != null) {
+            if (outcomesBeforeState == null) {
+                outcomesBeforeState = new ArrayList<>();
+            }
+            outcomesBeforeState.add(new SendOutcome(requestId, errorCode, message));
+            return;
+        }
+        if (sendsInFlight.remove(requestId)) {
+            reply(new SendOutcome(requestId, errorCode, message).frame());
+        }
+    }
+
+    /** A node's answer to a browser's {@code send}: {@code errorCode} null for an ack. */
+    private record SendOutcome(String id, String errorCode, String message) {
+        String frame() {
+            return errorCode == null ? "{\"type\":\"ack\",\"id\":" + Json.quote(id) + "}"
+                    : errorFrame(id, errorCode, message == null ? errorCode : message);
         }
     }
 

@@ -75,9 +75,17 @@ public class SessionRegistry implements SessionRouter {
 
     /** Passes a kick that reached {@code from} after a resume replaced it on to the session that replaced it. */
     void kickSuccessor(ClientSession from, int code, String reason) {
+        onSuccessorOf(from, successor -> successor.kick(code, reason));
+    }
+
+    /**
+     * Runs {@code action} on the loop of the session registered under {@code from}'s id in its place (a resumed
+     * successor); nothing when there is none.
+     */
+    void onSuccessorOf(ClientSession from, Consumer<ClientSession> action) {
         ClientSession successor = sessions.get(from.id());
         if (successor != null && successor != from) {
-            successor.shard().enqueue((Runnable) () -> successor.kick(code, reason));
+            successor.shard().enqueue((Runnable) () -> action.accept(successor));
         }
     }
 

@@ -28,6 +28,7 @@ import io.edgegw.testkit.GatewayUrls;
 import io.edgegw.testkit.ReferenceClusterResource;
 import io.edgegw.testkit.TcpProxy;
 import io.edgegw.testkit.TestClient;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -70,6 +71,9 @@ class ResumeHandOverRaceTest {
     /** Read in the JVM: a scrape may be served by the very loop the test holds up. */
     @Inject
     GatewayMetrics metrics;
+
+    @Inject
+    MeterRegistry meters;
 
     private final List<AutoCloseable> closing = new ArrayList<>();
 
@@ -266,6 +270,85 @@ class ResumeHandOverRaceTest {
         assertThat(third.frames("welcome")).as("welcomes").hasSize(1);
         hold.assertReleasedByTheTest();
         return true;
+    }
+
+    @Test
+    void anAckAndADirectThatMeetAResumeReachTheResumedBrowser() throws Exception {
+        untilRaced(attempt -> answersAsResumed("held-ack-" + System.nanoTime(), attempt));
+    }
+
+    /**
+     * A send's ack that reaches the resumed session before its state (which holds the send) must wait for that
+     * state; a direct routed to the predecessor just before the successor took its place (simulated: queued on the
+     * predecessor's loop behind the hand-over) must go on to the successor. The node answers the send only when the
+     * test lets it. False when the resumed link opened on the held loop too.
+     */
+    private boolean answersAsResumed(String event, int attempt) throws Exception {
+        TestClient first = opened(TestClient.connect(GatewayUrls.ws()), null);
+        String session = first.frames("welcome").get(0).getString("session");
+        String resume = first.frames("welcome").get(0).getString("resume");
+        ClientSession predecessor = session(session).orElseThrow();
+
+        CountDownLatch atNode = new CountDownLatch(1);
+        CountDownLatch answer = new CountDownLatch(1);
+        ReferenceClusterResource.cluster().nodes().forEach(node -> node.onSend(send -> {
+            if (event.equals(send.getString("event"))) { // holds the node's own loop (its own Vert.x), not the gateway's
+                atNode.countDown();
+                awaitQuietly(answer);
+            }
+            return null;
+        }));
+        closing.add(() -> {
+            answer.countDown();
+            ReferenceClusterResource.cluster().nodes().forEach(node -> node.onSend(null));
+        });
+        first.sendJson(new JsonObject().put("type", "send").put("id", "s1").put("event", event).put("data", 1));
+        assertThat(atNode.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the send at a node").isTrue();
+
+        LoopHold hold = LoopHold.of(predecessor.shard());
+        TestClient back = connectAside(attempt, () -> TestClient.connect(GatewayUrls.ws() + "?resume=" + resume), hold,
+                () -> session(session).filter(s -> s != predecessor).isPresent());
+        if (back == null) {
+            answer.countDown();
+            return false;
+        }
+        ClientSession successor = session(session).orElseThrow();
+        drained(successor.shard()); // its open is done: the hand-over is queued on the held loop
+        predecessor.shard().enqueue((Runnable) () -> predecessor.direct("late", "{\"n\":1}"));
+
+        double acked = acked();
+        answer.countDown();
+        await().atMost(WAIT).until(() -> acked() > acked); // routed to the successor, which awaits its state
+        drained(successor.shard());
+        hold.release();
+
+        JsonObject again = back.welcome();
+        assertThat(again.getString("session")).isEqualTo(session);
+        assertThat(back.awaitReply("s1", WAIT).getString("type")).as("the send's outcome").isEqualTo("ack");
+        JsonObject direct = back.await("direct", WAIT);
+        assertThat(direct.getString("event")).isEqualTo("late");
+        assertThat(first.awaitClose(WAIT)).isEqualTo(4001);
+        hold.assertReleasedByTheTest();
+        return true;
+    }
+
+    private double acked() {
+        return meters.counter("gateway_sends", "outcome", "acked").count();
+    }
+
+    /** Returns once every task queued on {@code shard}'s loop before this call has run. */
+    private static void drained(FanoutShard shard) throws InterruptedException {
+        CountDownLatch ran = new CountDownLatch(1);
+        shard.enqueue((Runnable) ran::countDown);
+        assertThat(ran.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the loop's queue drained").isTrue();
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(WAIT.toSeconds(), TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static long millisUntil(long nanoTime) {
