@@ -6,22 +6,33 @@ export class ManualClock {
     this.now = 0;
     this.timers = new Map();
     this.nextId = 1;
+    /** When set, timers run only at multiples of it, as a background tab's do (Chrome: once a minute). */
+    this.alignment = 0;
     this.setTimeout = (fn, ms) => {
       const id = this.nextId++;
-      this.timers.set(id, { at: this.now + Math.max(0, ms), fn });
+      const due = this.now + Math.max(0, ms);
+      const at = this.alignment > 0 ? Math.ceil(due / this.alignment) * this.alignment : due;
+      this.timers.set(id, { at, due, fn });
       return id;
     };
     this.clearTimeout = (id) => this.timers.delete(id);
   }
 
-  /** Runs every timer due within `ms`, in time order, letting promises settle after each. */
+  /** Throttles the timers set from now on as a hidden tab's: each runs at the next multiple of `ms`. */
+  throttle(ms) {
+    this.alignment = ms;
+  }
+
+  /** Runs every timer due within `ms`, in time order (at one wake-up, in order of due time), settling after each. */
   async advance(ms) {
     const end = this.now + ms;
     for (;;) {
       await settle();
       let next = null;
       for (const [id, t] of this.timers) {
-        if (t.at <= end && (next === null || t.at < next[1].at)) next = [id, t];
+        if (t.at <= end && (next === null || t.at < next[1].at || (t.at === next[1].at && t.due < next[1].due))) {
+          next = [id, t];
+        }
       }
       if (next === null) break;
       this.timers.delete(next[0]);

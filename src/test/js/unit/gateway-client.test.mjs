@@ -240,6 +240,46 @@ test('pings after welcome.heartbeat of quiet, and drops a link silent for heartb
   assert.deepEqual(socket.closedWith, { code: 3008, reason: 'heartbeat_timeout' }, 'resumable close code');
 });
 
+test('in a background tab, whose timers run once a minute, a quiet link that answers its pings stays up', async () => {
+  clock.throttle(60000);
+  const client = newClient({ heartbeatTimeout: 10000 });
+  const socket = await connected(client, { heartbeat: 25000 });
+  for (let minute = 1; minute <= 10; minute++) {
+    await clock.advance(60000); // the ping and the silence deadline come due at the same wake-up
+    assert.equal(client.state, State.CONNECTED, `minute ${minute}: a ping just written is not unanswered yet`);
+    assert.equal(socket.sentOfType('ping').length, minute);
+    socket.receive({ type: 'pong' }); // the answer comes after the wake-up's timers
+    await settle();
+  }
+  assert.equal(FakeSocket.instances.length, 1, 'never reconnected');
+});
+
+test('in a background tab a link that stops answering is still dropped, at the wake-up after its ping', async () => {
+  clock.throttle(60000);
+  const client = newClient({ heartbeatTimeout: 10000 });
+  const socket = await connected(client, { heartbeat: 25000 });
+  await clock.advance(60000);
+  assert.equal(socket.sentOfType('ping').length, 1);
+  assert.equal(client.state, State.CONNECTED);
+  await clock.advance(60000); // no pong: the ping has gone unanswered for a minute
+  assert.equal(client.state, State.BACKOFF);
+  assert.equal(client.states.at(-1).reason, 'heartbeat_timeout');
+});
+
+test('a client that keeps writing, and so never pings, probes a silent link before dropping it', async () => {
+  const client = newClient({ heartbeatTimeout: 1000 });
+  const socket = await connected(client, { heartbeat: 2000 });
+  for (let t = 0; t < 3000; t += 500) {
+    client.send('e', t).catch(() => {});
+    await clock.advance(500);
+  }
+  assert.equal(socket.sentOfType('ping').length, 1, 'a ping after heartbeat + heartbeatTimeout of silence');
+  assert.equal(client.state, State.CONNECTED);
+  await clock.advance(1000);
+  assert.equal(client.state, State.BACKOFF, 'the ping unanswered for heartbeatTimeout');
+  assert.equal(client.states.at(-1).reason, 'heartbeat_timeout');
+});
+
 test('a link that never welcomes is given up after connectTimeout', async () => {
   const client = newClient({ connectTimeout: 4000 });
   client.connect();

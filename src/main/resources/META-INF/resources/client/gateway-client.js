@@ -52,7 +52,10 @@ const DEFAULTS = Object.freeze({
   probeTimeout: 5000,
   /** From `new WebSocket` to `welcome`. */
   connectTimeout: 10000,
-  /** Extra wait beyond welcome.heartbeat before a silent link is declared dead. */
+  /**
+   * How long a ping may go unanswered (any frame answers it) before the link is declared dead; a ping goes out after
+   * welcome.heartbeat of quiet writing, or after heartbeat + heartbeatTimeout of silence from the gateway.
+   */
   heartbeatTimeout: 10000,
   /** Used until the first welcome says otherwise. */
   heartbeat: 25000,
@@ -221,6 +224,7 @@ export class GatewayClient {
     this._stateTimer = null; // the one timer of the current state (backoff wait, connect timeout, stability)
     this._pingTimer = null;
     this._deadTimer = null;
+    this._pongTimer = null;
     this._epoch = 0; // bumped on every state change: async work started in an older state is dropped
 
     // What the application asked for, independent of any link; each new link is brought back to it.
@@ -589,24 +593,42 @@ export class GatewayClient {
     if (this._pingTimer !== null) this._o.clearTimeout(this._pingTimer);
     this._pingTimer = this._o.setTimeout(() => {
       this._pingTimer = null;
-      this._write('{"type":"ping"}');
+      this._ping();
     }, this._heartbeat);
   }
 
-  /** Every frame re-arms it: silence for heartbeat + heartbeatTimeout means the link is dead (half-open TCP). */
+  /** A ping unanswered for heartbeatTimeout (any frame answers it) means the link is dead (half-open TCP). */
+  _ping() {
+    this._write('{"type":"ping"}');
+    if (this._pongTimer !== null) return; // the first unanswered ping sets the deadline
+    this._pongTimer = this._o.setTimeout(() => {
+      this._pongTimer = null;
+      this._linkDead('heartbeat_timeout');
+    }, this._o.heartbeatTimeout);
+  }
+
+  /**
+   * Every frame re-arms it and answers the ping. Silence for heartbeat + heartbeatTimeout sends a ping when none is
+   * unanswered: only an unanswered ping ends the link. A background tab runs its timers late (Chrome: at most once a
+   * minute), the ping's together with this one; when silence alone ended the link, a quiet one was dropped each time.
+   */
   _armDeadline() {
     if (this._deadTimer !== null) this._o.clearTimeout(this._deadTimer);
+    if (this._pongTimer !== null) this._o.clearTimeout(this._pongTimer);
+    this._pongTimer = null;
     this._deadTimer = this._o.setTimeout(() => {
       this._deadTimer = null;
-      this._linkDead('heartbeat_timeout');
+      if (this._pongTimer === null) this._ping();
     }, this._heartbeat + this._o.heartbeatTimeout);
   }
 
   _clearHeartbeat() {
-    if (this._pingTimer !== null) this._o.clearTimeout(this._pingTimer);
-    if (this._deadTimer !== null) this._o.clearTimeout(this._deadTimer);
+    for (const timer of [this._pingTimer, this._deadTimer, this._pongTimer]) {
+      if (timer !== null) this._o.clearTimeout(timer);
+    }
     this._pingTimer = null;
     this._deadTimer = null;
+    this._pongTimer = null;
   }
 
   // ---- inbound -------------------------------------------------------------------------------------------
