@@ -2,6 +2,7 @@ package io.edgegw.upstream;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * The highest contiguous {@code (epoch, offset)} the gateway accepted per topic: what makes delivery at most once
@@ -35,5 +36,9 @@ final class TopicCursors {
 
     void forget(String topic) {
         cursors.remove(topic);
+    }
+
+    void forgetIf(Predicate<String> topic) {
+        cursors.keySet().removeIf(topic);
     }
 }

@@ -171,6 +171,9 @@ final class UpstreamTopics {
             entry.unanswered.clear();
             entry.history = null;
             cursors.forget(entry.topic); // nothing ignored or unsubscribed is replayed later
+            if (!entry.exact) {
+                forgetCursorsOnlyCoveredBy(entry);
+            }
         }
         if (entry.demand == 0 && entry.graceTimer < 0) {
             topics.remove(entry.topic);
@@ -184,6 +187,28 @@ final class UpstreamTopics {
         entry.owner.write("{\"type\":\"sub\",\"topic\":" + Json.quote(entry.topic) + since + "}");
         entry.subscribedUpstream = true;
         entry.unanswered.add(NORMAL_SUB);
+    }
+
+    /**
+     * The cursors of the topics a pattern brought that nothing else subscribed upstream covers: a later {@code sub}
+     * of the pattern starts at the head, and a stale cursor would tell its new subscribers of a gap they never had
+     * (and the cursors of topics seen through a pattern would pile up for ever).
+     */
+    private void forgetCursorsOnlyCoveredBy(TopicEntry leaving) {
+        List<TopicPattern> patterns = new ArrayList<>();
+        for (TopicEntry entry : topics.values()) {
+            if (entry != leaving && !entry.exact && (entry.subscribedUpstream || wanted(entry))) {
+                patterns.add(TopicPattern.parse(entry.topic));
+            }
+        }
+        TopicPattern left = TopicPattern.parse(leaving.topic);
+        cursors.forgetIf(topic -> left.matches(topic) && !isKeptExactly(topic)
+                && patterns.stream().noneMatch(pattern -> pattern.matches(topic)));
+    }
+
+    private boolean isKeptExactly(String topic) {
+        TopicEntry entry = topics.get(topic);
+        return entry != null && (entry.subscribedUpstream || wanted(entry));
     }
 
     void connected() {
@@ -228,6 +253,15 @@ final class UpstreamTopics {
             TopicEntry entry = topics.get(topic);
             if (entry != null && entry.history != null) {
                 entry.history.clear();
+            }
+        }
+        if (cursor != null && cursor.epoch().equals(epoch) && offset > cursor.offset() + 1) {
+            // offsets increase by one per topic: what lies between never reached this gateway (a pattern's sub,
+            // moved without since, starts at the head), so subscribers are told, as when a node cannot replay
+            fanout.publishControl(gap(topic, epoch, cursor.offset(), epoch, offset - 1));
+            TopicEntry entry = topics.get(topic);
+            if (entry != null && entry.history != null) {
+                entry.history.clear(); // a replay from it would skip the hole without a word
             }
         }
         if (!cursors.accept(topic, epoch, offset)) {

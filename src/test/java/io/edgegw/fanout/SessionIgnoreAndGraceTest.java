@@ -67,6 +67,29 @@ class SessionIgnoreAndGraceTest {
     }
 
     @Test
+    void aPatternSubscribedAgainAfterItsUnsubStartsAfreshWithoutAGapForWhatCameMeanwhile() {
+        try (TestClient client = TestClient.connect(GatewayUrls.ws())) {
+            client.welcome();
+            request(client, "subscribe", "1", "again/*");
+            await().atMost(WAIT).until(() -> nodeFrames("sub", "again/*") == 1);
+            cluster().publish("again/t", "{\"n\":1}");
+            client.awaitCount("message", 1, WAIT);
+            request(client, "unsubscribe", "2", "again/*");
+            await().atMost(WAIT).until(() -> nodeFrames("unsub", "again/*") == 1); // after the grace period
+            cluster().publish("again/t", "{\"n\":2}"); // nobody here asked for these
+            cluster().publish("again/t", "{\"n\":3}");
+
+            request(client, "subscribe", "3", "again/*");
+            await().atMost(WAIT).until(() -> nodeFrames("sub", "again/*") == 2);
+            cluster().publish("again/t", "{\"n\":4}");
+            client.awaitCount("message", 2, WAIT);
+            assertThat(client.frames("message")).extracting(m -> m.getJsonObject("data").getInteger("n"))
+                    .containsExactly(1, 4);
+            assertThat(client.frames("gap")).as("a gap for messages of a time it was not subscribed").isEmpty();
+        }
+    }
+
+    @Test
     void aResubscribeWithinTheGracePeriodCostsNothingUpstreamAndTheUnsubFollowsAfterIt() {
         try (TestClient client = TestClient.connect(GatewayUrls.ws())) {
             client.welcome();

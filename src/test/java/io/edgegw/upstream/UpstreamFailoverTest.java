@@ -8,6 +8,7 @@ import static io.edgegw.upstream.ProxiedGateway.WAIT;
 import static io.edgegw.upstream.ProxiedGateway.assertAlive;
 import static io.edgegw.upstream.ProxiedGateway.awaitOffsets;
 import static io.edgegw.upstream.ProxiedGateway.cluster;
+import static io.edgegw.upstream.ProxiedGateway.offsets;
 import static io.edgegw.upstream.ProxiedGateway.send;
 import static io.edgegw.upstream.ProxiedGateway.subscribe;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -31,6 +32,7 @@ import io.edgegw.demo.ReferenceNode;
 import io.edgegw.testkit.ProxiedClusterResource;
 import io.edgegw.testkit.TcpProxy;
 import io.edgegw.testkit.TestClient;
+import io.vertx.core.json.JsonObject;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 
@@ -89,6 +91,43 @@ class UpstreamFailoverTest extends ProxiedGatewayTest {
             assertThat(sub.getString("topic")).isEqualTo(topic);
             assertThat(sub.getJsonObject("since")).isNotNull();
         });
+    }
+
+    @Test
+    void aPatternMovedWithoutHistoryTellsItsSubscribersWhatItMissedWithAGap() {
+        String pattern = "failover/pattern/*";
+        String topic = "failover/pattern/a";
+        TestClient browser = gateway.browser();
+        subscribe(browser, "s1", pattern);
+        long seen = cluster().publish(topic, "{\"n\":0}").offset();
+        await().atMost(WAIT).until(() -> offsets(browser, topic).contains(seen));
+
+        int before = gateway.activeNode();
+        ProxiedClusterResource.proxies().forEach(proxy -> proxy.refuse(true));
+        ProxiedClusterResource.proxy(before).cut();
+        await().atMost(WAIT).until(() -> !gateway.connection(0).isConnected());
+        List<Long> missed = new ArrayList<>();
+        for (int n = 1; n <= 3; n++) { // published while no connection is up: a pattern's sub has no since
+            missed.add(cluster().publish(topic, "{\"n\":" + n + "}").offset());
+        }
+        long subsBefore = patternSubs(pattern);
+        ProxiedClusterResource.proxies().forEach(proxy -> proxy.refuse(false));
+        await().atMost(WAIT).until(() -> gateway.connection(0).isConnected() && patternSubs(pattern) > subsBefore);
+        long next = cluster().publish(topic, "{\"n\":4}").offset();
+        await().atMost(WAIT).until(() -> offsets(browser, topic).contains(next));
+
+        List<JsonObject> frames = browser.frames().stream().filter(frame -> topic.equals(frame.getString("topic")))
+                .toList();
+        assertThat(frames).extracting(frame -> frame.getString("type")).containsExactly("message", "gap", "message");
+        JsonObject gap = frames.get(1);
+        assertThat(gap.getString("epoch")).isEqualTo(frames.get(0).getString("epoch"));
+        assertThat(List.of(gap.getLong("from"), gap.getLong("to"))).containsExactly(missed.get(0), missed.get(2));
+        assertAlive(browser);
+    }
+
+    private static long patternSubs(String pattern) {
+        return cluster().nodes().stream().flatMap(node -> node.received("sub").stream())
+                .filter(sub -> pattern.equals(sub.getString("topic"))).count();
     }
 
     @Test
