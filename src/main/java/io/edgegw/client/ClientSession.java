@@ -178,7 +178,7 @@ public final class ClientSession implements Subscriber {
     /** Takes over a predecessor's state: welcome first, then its subscriptions, recoveries and held frames. */
     void restore(SessionState state) {
         if (handedOver) {
-            return; // the link ended for good, or a newer one took over, before the state came: nothing to serve
+            return; // the session ended for good (end()) before the state came: nothing to serve
         }
         if (detached || pendingSuccessor != null) {
             holdForSuccessor(state);
@@ -487,8 +487,8 @@ public final class ClientSession implements Subscriber {
     /*
      * direct and sendOutcome are routed by session id to the session registered at that moment. One that reaches a
      * session already handed to a resumed successor (the successor registered between the routing and the task) is
-     * the successor's; a send's outcome that reaches a successor before its state (which holds the send) waits
-     * for that state.
+     * the successor's, where it may come after one routed to the successor directly; a send's outcome that reaches
+     * a successor before its state (which holds the send) waits for that state.
      */
 
     void direct(String event, String rawData) {

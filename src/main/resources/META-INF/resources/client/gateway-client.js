@@ -54,7 +54,7 @@ const DEFAULTS = Object.freeze({
   connectTimeout: 10000,
   /**
    * How long a ping may go unanswered (any frame answers it) before the link is declared dead; a ping goes out after
-   * welcome.heartbeat of quiet writing, or after heartbeat + heartbeatTimeout of silence from the gateway.
+   * welcome.heartbeat without writing or without a frame from the gateway, whichever comes first.
    */
   heartbeatTimeout: 10000,
   /** Used until the first welcome says otherwise. */
@@ -608,8 +608,9 @@ export class GatewayClient {
   }
 
   /**
-   * Every frame re-arms it and answers the ping. Silence for heartbeat + heartbeatTimeout sends a ping when none is
-   * unanswered: only an unanswered ping ends the link. A background tab runs its timers late (Chrome: at most once a
+   * Every frame re-arms it and answers the ping. Silence for a heartbeat sends a ping when none is unanswered (a
+   * client that keeps writing sends none of its own), so a dead link ends heartbeat + heartbeatTimeout after the last
+   * frame, and only an unanswered ping ends it. A background tab runs its timers late (Chrome: at most once a
    * minute), the ping's together with this one; when silence alone ended the link, a quiet one was dropped each time.
    */
   _armDeadline() {
@@ -619,7 +620,7 @@ export class GatewayClient {
     this._deadTimer = this._o.setTimeout(() => {
       this._deadTimer = null;
       if (this._pongTimer === null) this._ping();
-    }, this._heartbeat + this._o.heartbeatTimeout);
+    }, this._heartbeat);
   }
 
   _clearHeartbeat() {
