@@ -354,7 +354,7 @@ public interface GatewayConfig {
          * has compiled the link set-up path before browsers arrive: a reconnect storm onto a fresh pod then meets
          * compiled code (10,000 connects took a fresh gateway about twice as long without it, see the benchmark).
          * Each does what a browser does first (welcome, a request and its reply) and they are held open in waves of
-         * 1,000. {@code 0}, the default, turns the warm-up off; 50000 takes about 12 s on two cores.
+         * 1,000. {@code 0}, the default, turns the warm-up off; 50000 takes about 11 s on two cores.
          */
         @WithDefault("0")
         int links();

@@ -48,7 +48,9 @@ class DeployManifestsTest {
         List<JsonNode> services = all("service.yaml");
         JsonNode browsers = byName(services, "edge-gateway");
         assertThat(browsers.path("spec").path("ports").findValuesAsText("targetPort")).containsExactly("http");
-        JsonNode nodes = byName(services, "cluster-nodes");
+        assertThat(services).as("the example node Service is not applied with the gateway")
+                .noneMatch(service -> service.path("metadata").path("name").asText().equals("cluster-nodes"));
+        JsonNode nodes = single("cluster-nodes.example.yaml");
         assertThat(nodes.path("spec").path("clusterIP").asText()).isEqualTo("None");
         assertThat(single("pdb.yaml").path("kind").asText()).isEqualTo("PodDisruptionBudget");
         for (JsonNode resource : single("kustomization.yaml").path("resources")) {
@@ -64,6 +66,15 @@ class DeployManifestsTest {
         for (String key : List.of("gateway.upstream.token", "gateway.session.secret", "gateway.admin.token")) {
             assertThat(variables).contains(key.replaceAll("[^a-zA-Z0-9]", "_").toUpperCase()); // Quarkus' mapping
         }
+    }
+
+    @Test
+    void withoutACpuLimitTheJvmIsToldTheCoresItUses() throws IOException {
+        JsonNode container = single("deployment.yaml").path("spec").path("template").path("spec").path("containers")
+                .get(0);
+        assertThat(container.path("resources").path("limits").has("cpu")).as("a CPU limit").isFalse();
+        assertThat(container.path("env").findValuesAsText("value")).as("JAVA_OPTS_APPEND")
+                .anyMatch(value -> value.contains("-XX:ActiveProcessorCount="));
     }
 
     @Test
