@@ -35,8 +35,8 @@ public class GatewayMetrics implements FanoutListener {
 
     public static final List<String> DROP_REASONS = List.of("duplicate", "slow_consumer", "malformed", "overload");
     public static final List<String> SEND_OUTCOMES = List.of("acked", "nacked", "expired", "rejected");
-    public static final List<String> RECONNECT_CODES = List.of("1000", "1001", "1006", "1008", "1011", "1012",
-            "connect_failed", "probe_failed", "pong_timeout", "protocol_error", "other");
+    public static final List<String> RECONNECT_CODES = List.of("1000", "1001", "1002", "1006", "1008", "1009", "1011",
+            "1012", "1013", "connect_failed", "probe_failed", "pong_timeout", "protocol_error", "other");
     /**
      * Close codes of browser links worth a series of their own; any other is counted as {@code other}. 1005 (no
      * status) covers a link lost without a close frame (a browser sees 1006) as well as a close frame without a
