@@ -1,7 +1,8 @@
 package io.edgegw.client;
 
-import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -69,6 +70,16 @@ record ClientRequest(String type, String id, List<String> topics, String event, 
         };
     }
 
+    /** The id of {@code line}, or null when it has none or is not JSON: for an error that must name the request. */
+    static String idOf(String line) {
+        try {
+            JsonNode id = MAPPER.readTree(line).get("id");
+            return id != null && id.isTextual() ? id.textValue() : null;
+        } catch (JsonProcessingException | RuntimeException e) {
+            return null;
+        }
+    }
+
     private static void requireId(JsonNode idNode, String id) throws RequestException {
         if (idNode == null || !idNode.isTextual() || id.isEmpty()) {
             throw new RequestException(null, ErrorCode.BAD_REQUEST, "missing string field: id");
@@ -80,15 +91,13 @@ record ClientRequest(String type, String id, List<String> topics, String event, 
         if (topics == null || !topics.isArray() || topics.isEmpty()) {
             throw new RequestException(id, ErrorCode.BAD_REQUEST, "topics must be a non-empty array of strings");
         }
-        List<String> result = new ArrayList<>(topics.size());
+        Set<String> result = new LinkedHashSet<>(topics.size() * 2); // repeats dropped in one pass, order kept
         for (JsonNode topic : topics) {
             if (!topic.isTextual()) {
                 throw new RequestException(id, ErrorCode.BAD_REQUEST, "topics must be strings");
             }
-            if (!result.contains(topic.textValue())) {
-                result.add(topic.textValue());
-            }
+            result.add(topic.textValue());
         }
-        return result;
+        return List.copyOf(result);
     }
 }

@@ -268,17 +268,31 @@ public final class ClientSession implements Subscriber {
     }
 
     void onBinary() {
-        error(null, ErrorCode.BAD_REQUEST, "binary frames are not accepted: send JSON text frames");
+        if (admitted(null)) { // a flood of them is a flood like any other
+            error(null, ErrorCode.BAD_REQUEST, "binary frames are not accepted: send JSON text frames");
+        }
         shard.flushTouched();
     }
 
+    /**
+     * The request rate: false, with a {@code rate_limited} error (naming the request, so that a client can settle
+     * it) or a 1008 close after too many, when {@code line} comes too soon.
+     */
+    private boolean admitted(String line) {
+        if (rate.tryAcquire()) {
+            return true;
+        }
+        if (rate.strikes() > services.config().client().requestBurst()) {
+            close(CloseCode.POLICY_VIOLATION.code(), "repeated abuse: request flood");
+        } else {
+            error(line == null ? null : ClientRequest.idOf(line), ErrorCode.RATE_LIMITED,
+                    "too many requests: slow down");
+        }
+        return false;
+    }
+
     private void handle(String line) {
-        if (!rate.tryAcquire()) {
-            if (rate.strikes() > services.config().client().requestBurst()) {
-                close(CloseCode.POLICY_VIOLATION.code(), "repeated abuse: request flood");
-            } else {
-                error(null, ErrorCode.RATE_LIMITED, "too many requests: slow down");
-            }
+        if (!admitted(line)) {
             return;
         }
         try {
@@ -454,9 +468,18 @@ public final class ClientSession implements Subscriber {
     private void changeIgnores(ClientRequest request) throws ClientRequest.RequestException {
         requireValidPatterns(request);
         boolean add = request.type().equals("ignore");
-        for (String pattern : request.topics()) {
-            ignores = add ? ignores.with(pattern) : ignores.without(pattern);
+        Set<String> patterns = new LinkedHashSet<>(ignores.patterns());
+        if (add) {
+            patterns.addAll(request.topics());
+            int limit = services.config().client().maxSubscriptions();
+            if (patterns.size() > limit) { // every message to the session is matched against the list
+                throw new ClientRequest.RequestException(request.id(), ErrorCode.TOO_MANY_SUBSCRIPTIONS,
+                        "at most " + limit + " ignore patterns per session");
+            }
+        } else {
+            patterns.removeAll(new HashSet<>(request.topics()));
         }
+        ignores = PatternSet.of(patterns); // built once per request: one pattern at a time rebuilt it per pattern
         reply("{\"type\":\"" + (add ? "ignored" : "unignored") + "\",\"id\":" + Json.quote(request.id())
                 + ",\"topics\":" + Json.stringArray(request.topics()) + "}");
     }
@@ -531,6 +554,15 @@ public final class ClientSession implements Subscriber {
      * successor, or handed over by the close it causes, is the successor's: it goes on to the registry's newest.
      */
     void kick(int code, String reason) {
+        if (resumable(code)) {
+            // 4002: held as the gateway's own slow-consumer close is, and the browser resumes. Not carried over to
+            // the resumed link (a recorded kick was, and closed every resume with 4002 again); a held or replaced
+            // link has nothing left to close
+            if (!handedOver && !detached) {
+                close(code, reason == null ? "closed by the cluster" : reason);
+            }
+            return;
+        }
         if (handedOver) {
             services.registry().kickSuccessor(this, code, reason);
             return;
@@ -615,6 +647,9 @@ public final class ClientSession implements Subscriber {
         for (int i = 0; i < outbox.size(); i++) {
             if (!(outbox.get(i) instanceof String)) {
                 writeText(runStart, i);
+                if (closed) { // a write refused as a slow consumer's closed the link (and cleared the outbox)
+                    return;
+                }
                 write((Buffer) outbox.get(i));
                 runStart = i + 1;
             }

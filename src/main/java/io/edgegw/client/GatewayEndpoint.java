@@ -107,16 +107,17 @@ public class GatewayEndpoint {
             refuse(connection, CloseCode.POLICY_VIOLATION, "origin not allowed");
             return;
         }
+        Map<String, List<String>> query = queryParams(connection); // a bad %-escape never gets here: Vert.x answers 400
         BrowserAuth.Outcome auth = null;
         if (this.auth.enabled() && !warmupLink) {
-            auth = this.auth.check(queryParam(connection, this.auth.queryParam()));
+            auth = this.auth.check(queryParam(query, this.auth.queryParam()));
             if (!auth.isAccepted()) {
                 refuse(connection, auth.refusal(), auth.reason());
                 return;
             }
         }
         String user = auth == null ? null : auth.user();
-        Optional<ResumeTokens.Resume> resume = resumeTokens.verify(queryParam(connection, "resume"))
+        Optional<ResumeTokens.Resume> resume = resumeTokens.verify(queryParam(query, "resume"))
                 .filter(r -> Objects.equals(r.user(), user)); // a token never moves a session to another user
         String id = resume.map(ResumeTokens.Resume::session).orElseGet(GatewayEndpoint::newSessionId);
 
@@ -138,7 +139,7 @@ public class GatewayEndpoint {
             registry.newestOfUser(session);
         }
         Map<String, SessionState.Position> clientPositions = resume.isPresent()
-                ? SessionState.parsePositions(queryParam(connection, "since"))
+                ? SessionState.parsePositions(queryParam(query, "since"))
                 : Map.of();
         if (previous != null) {
             // resumed on this gateway: the predecessor hands over its state on its own loop
@@ -158,13 +159,15 @@ public class GatewayEndpoint {
         }
     }
 
-    private static String queryParam(WebSocketConnection connection, String name) {
+    /** The upgrade request's query parameters, decoded once. */
+    private static Map<String, List<String>> queryParams(WebSocketConnection connection) {
         String query = connection.handshakeRequest().query();
-        if (query == null || query.isEmpty()) {
-            return null;
-        }
-        return new QueryStringDecoder(query, false).parameters().getOrDefault(name, List.of()).stream().findFirst()
-                .orElse(null);
+        return query == null || query.isEmpty() ? Map.of() : new QueryStringDecoder(query, false).parameters();
+    }
+
+    private static String queryParam(Map<String, List<String>> query, String name) {
+        List<String> values = query.get(name);
+        return values == null || values.isEmpty() ? null : values.get(0);
     }
 
     /** Accepted, then closed at once: a browser can tell the code from a refused upgrade (seen as 1006). */

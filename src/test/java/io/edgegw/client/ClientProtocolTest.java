@@ -1,6 +1,7 @@
 package io.edgegw.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
@@ -32,7 +33,11 @@ class ClientProtocolTest {
     }
 
     private TestClient connect() {
-        TestClient client = TestClient.connect(GatewayUrls.ws());
+        return connect(GatewayUrls.ws());
+    }
+
+    private TestClient connect(String url) {
+        TestClient client = TestClient.connect(url);
         clients.add(client);
         return client;
     }
@@ -163,6 +168,79 @@ class ClientProtocolTest {
                 .allSatisfy(error -> assertThat(error.getString("code")).isEqualTo("rate_limited"));
         bystander.send("{\"type\":\"ping\"}");
         bystander.await("pong", WAIT);
+    }
+
+    @Test
+    void aRateLimitedRequestIsNamedInItsErrorSoTheClientCanSettleIt() {
+        TestClient flooder = connect();
+        flooder.welcome();
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 450; i++) { // past the burst of 400, short of the strikes that close the link
+            lines.add(new JsonObject().put("type", "unsubscribe").put("id", "u" + i).put("topics", List.of("x/y"))
+                    .encode());
+        }
+        flooder.send(String.join("\n", lines));
+        await().atMost(WAIT).until(() -> flooder.frames("error").size() + flooder.frames("unsubscribed").size() >= 450);
+        assertThat(flooder.frames("error")).isNotEmpty().allSatisfy(error -> {
+            assertThat(error.getString("code")).isEqualTo("rate_limited");
+            assertThat(error.getString("id")).startsWith("u");
+        });
+    }
+
+    @Test
+    void aFloodOfBinaryFramesIsRateLimitedThenClosedWith1008() {
+        TestClient flooder = connect();
+        flooder.welcome();
+        for (int i = 0; i < 1500; i++) {
+            flooder.sendBinary(new byte[] {1});
+        }
+        assertThat(flooder.awaitClose(WAIT)).isEqualTo(1008);
+        assertThat(flooder.frames("error")).extracting(error -> error.getString("code"))
+                .contains("bad_request", "rate_limited");
+    }
+
+    @Test
+    void anUpgradeWithAMalformedQueryStringIsRefusedWith400AndOthersCarryOn() {
+        assertThatThrownBy(() -> TestClient.connectWithRawQuery(GatewayUrls.ws(), "resume=%zz"))
+                .hasRootCauseInstanceOf(io.vertx.core.http.UpgradeRejectedException.class)
+                .rootCause().hasMessageContaining("400");
+        connect().welcome();
+    }
+
+    @Test
+    void anIgnoreListIsBoundedAndTakesThousandsOfPatternsInOneRequest() {
+        TestClient client = connect();
+        client.welcome();
+        List<String> patterns = new ArrayList<>();
+        for (int i = 0; i < 1001; i++) {
+            patterns.add("noise/p" + i + "/*");
+        }
+        client.sendJson(new JsonObject().put("type", "ignore").put("id", "big").put("topics", patterns));
+        assertThat(client.awaitReply("big", WAIT).getString("code")).isEqualTo("too_many_subscriptions");
+        client.sendJson(new JsonObject().put("type", "ignore").put("id", "full").put("topics", patterns.subList(0, 1000)));
+        assertThat(client.awaitReply("full", WAIT).getString("type")).isEqualTo("ignored");
+        client.sendJson(new JsonObject().put("type", "ignore").put("id", "more").put("topics", List.of("noise/other")));
+        assertThat(client.awaitReply("more", WAIT).getString("code")).isEqualTo("too_many_subscriptions");
+        client.sendJson(new JsonObject().put("type", "unignore").put("id", "less").put("topics", patterns));
+        assertThat(client.awaitReply("less", WAIT).getString("type")).isEqualTo("unignored");
+        client.sendJson(new JsonObject().put("type", "ignore").put("id", "again").put("topics", List.of("noise/other")));
+        assertThat(client.awaitReply("again", WAIT).getString("type")).isEqualTo("ignored");
+    }
+
+    @Test
+    void aNodesKickWith4002IsHeldAsASlowConsumersCloseAndTheResumeIsServed() {
+        TestClient first = connect();
+        JsonObject welcome = first.welcome();
+        String session = welcome.getString("session");
+        await().atMost(WAIT).until(() -> ReferenceClusterResource.cluster().nodes().stream()
+                .anyMatch(node -> node.kick(session, 4002, "slow consumer")));
+        assertThat(first.awaitClose(WAIT)).isEqualTo(4002);
+
+        TestClient back = connect(GatewayUrls.ws() + "?resume=" + welcome.getString("resume"));
+        assertThat(back.welcome().getString("session")).as("resumed").isEqualTo(session);
+        back.send("{\"type\":\"ping\"}");
+        back.await("pong", WAIT); // before, the kick went on to every resumed link and closed it with 4002 again
+        assertThat(back.isClosed()).isFalse();
     }
 
     @Test

@@ -100,6 +100,19 @@ public final class TestClient implements AutoCloseable {
     }
 
     /**
+     * Connects to {@code url} with {@code rawQuery} in the request line as given, even one that {@link URI} refuses
+     * (a bad {@code %} escape, as a hand-written client may send).
+     */
+    public static TestClient connectWithRawQuery(String url, String rawQuery) {
+        RawWebSocket.Handshake parsed = handshake(URI.create(url), Map.of(), List.of());
+        String path = parsed.requestUri().split("\\?", 2)[0];
+        RawWebSocket.Handshake handshake = new RawWebSocket.Handshake(parsed.host(), parsed.port(), parsed.tls(),
+                path + "?" + rawQuery, parsed.headers(), parsed.subprotocols(), parsed.timeout(),
+                parsed.maxMessageBytes(), parsed.closingTimeout());
+        return await(open(sharedVertx(), url, handshake, null), url);
+    }
+
+    /**
      * Connects to the server behind {@code proxy}, which must target the server of {@code url}; the connection goes to
      * the proxy's port instead of the URL's. Such a client can {@link #drop()}.
      */
