@@ -18,7 +18,7 @@ import io.vertx.core.Vertx;
  */
 @ApplicationScoped
 @Startup // its gauge is in the scrape from the start, before the first browser or message
-public class Fanout {
+public class Fanout implements TopicSink {
 
     private final Map<Thread, FanoutShard> shardsByThread = new ConcurrentHashMap<>();
     private volatile FanoutShard[] shards = new FanoutShard[0];
@@ -69,7 +69,7 @@ public class Fanout {
         return shard;
     }
 
-    /** A topic message from upstream, on the upstream loop; false when the global ignore list held it back. */
+    @Override
     public boolean publish(TopicDelivery delivery) {
         if (globalIgnore.current().matches(delivery.topic())) {
             metrics.ignoredGlobal();
@@ -81,7 +81,7 @@ public class Fanout {
         return true;
     }
 
-    /** A frame about a topic that its subscribers must see, such as a {@code gap}; its epoch is null. */
+    @Override
     public void publishControl(TopicDelivery control) {
         for (FanoutShard shard : shards) {
             shard.enqueue(control);

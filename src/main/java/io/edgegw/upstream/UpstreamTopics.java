@@ -8,12 +8,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
-import io.edgegw.fanout.Fanout;
 import io.edgegw.fanout.PatternSet;
 import io.edgegw.fanout.Json;
 import io.edgegw.fanout.TopicDelivery;
 import io.edgegw.fanout.TopicHistory;
 import io.edgegw.fanout.TopicPattern;
+import io.edgegw.fanout.TopicSink;
 import io.edgegw.observe.GatewayMetrics;
 import io.vertx.core.Vertx;
 
@@ -38,6 +38,7 @@ final class UpstreamTopics {
 
     private static final class TopicEntry {
         final String topic;
+        final TopicPattern pattern;
         final boolean exact;
         int demand;
         UpstreamConnection owner;
@@ -48,9 +49,10 @@ final class UpstreamTopics {
         /** What each `sub` written on the owner is waiting for, in order: NORMAL_SUB or a NodeRecovery. */
         final ArrayDeque<Object> unanswered = new ArrayDeque<>();
 
-        TopicEntry(String topic, boolean exact) {
-            this.topic = topic;
-            this.exact = exact;
+        TopicEntry(TopicPattern pattern) {
+            this.topic = pattern.text();
+            this.pattern = pattern;
+            this.exact = pattern.isExact();
         }
     }
 
@@ -78,7 +80,7 @@ final class UpstreamTopics {
     private final TopicCursors cursors = new TopicCursors();
     private final Map<String, NodeRecovery> recoveries = new HashMap<>();
     private final Map<String, List<RecoveryRequest>> waiting = new HashMap<>();
-    private final Fanout fanout;
+    private final TopicSink fanout;
     private final RecoveryListener listener;
     private final GatewayMetrics metrics;
     private final Vertx vertx;
@@ -86,7 +88,7 @@ final class UpstreamTopics {
     private final Supplier<List<UpstreamConnection>> up;
     private PatternSet globalIgnore;
 
-    UpstreamTopics(Fanout fanout, RecoveryListener listener, GatewayMetrics metrics, Vertx vertx, Settings settings,
+    UpstreamTopics(TopicSink fanout, RecoveryListener listener, GatewayMetrics metrics, Vertx vertx, Settings settings,
             Supplier<List<UpstreamConnection>> up, PatternSet globalIgnore) {
         this.fanout = fanout;
         this.listener = listener;
@@ -112,8 +114,7 @@ final class UpstreamTopics {
             if (delta <= 0) {
                 return;
             }
-            TopicPattern pattern = TopicPattern.parse(topic);
-            entry = new TopicEntry(topic, pattern.isExact());
+            entry = new TopicEntry(TopicPattern.parse(topic));
             entry.suppressed = globalIgnore.coversAll(topic);
             topics.put(topic, entry);
         }
@@ -170,13 +171,12 @@ final class UpstreamTopics {
             entry.owner = null;
             entry.unanswered.clear();
             entry.history = null;
-            cursors.forget(entry.topic); // nothing ignored or unsubscribed is replayed later
-            if (!entry.exact) {
-                forgetCursorsOnlyCoveredBy(entry);
-            }
+            forgetCursors(entry); // nothing ignored or unsubscribed is replayed later
         }
         if (entry.demand == 0 && entry.graceTimer < 0) {
             topics.remove(entry.topic);
+            forgetCursors(entry); // also when it never was subscribed upstream (no connection was up)
+            waiting.remove(entry.topic); // recoveries that waited for its `subscribed`: nobody is left to answer
         }
     }
 
@@ -190,25 +190,36 @@ final class UpstreamTopics {
     }
 
     /**
-     * The cursors of the topics a pattern brought that nothing else subscribed upstream covers: a later {@code sub}
-     * of the pattern starts at the head, and a stale cursor would tell its new subscribers of a gap they never had
-     * (and the cursors of topics seen through a pattern would pile up for ever).
+     * The cursors of what {@code leaving} covered that nothing still kept covers: a later {@code sub} starts afresh
+     * (a kept cursor would ask the node for a replay of old messages, or tell a pattern's new subscribers of a gap
+     * they never had), and the cursors of topics seen through a pattern do not pile up for ever.
      */
-    private void forgetCursorsOnlyCoveredBy(TopicEntry leaving) {
-        List<TopicPattern> patterns = new ArrayList<>();
-        for (TopicEntry entry : topics.values()) {
-            if (entry != leaving && !entry.exact && (entry.subscribedUpstream || wanted(entry))) {
-                patterns.add(TopicPattern.parse(entry.topic));
+    private void forgetCursors(TopicEntry leaving) {
+        if (leaving.exact) {
+            if (!isCovered(leaving.topic)) {
+                cursors.forget(leaving.topic);
             }
+            return;
         }
-        TopicPattern left = TopicPattern.parse(leaving.topic);
-        cursors.forgetIf(topic -> left.matches(topic) && !isKeptExactly(topic)
-                && patterns.stream().noneMatch(pattern -> pattern.matches(topic)));
+        cursors.forgetIf(topic -> leaving.pattern.matches(topic) && !isCovered(topic));
     }
 
-    private boolean isKeptExactly(String topic) {
-        TopicEntry entry = topics.get(topic);
-        return entry != null && (entry.subscribedUpstream || wanted(entry));
+    /** Some entry still kept (wanted, or subscribed upstream) covers {@code topic}, exactly or by a pattern. */
+    private boolean isCovered(String topic) {
+        TopicEntry exact = topics.get(topic);
+        if (exact != null && kept(exact)) {
+            return true;
+        }
+        for (TopicEntry entry : topics.values()) {
+            if (!entry.exact && kept(entry) && entry.pattern.matches(topic)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean kept(TopicEntry entry) {
+        return entry.subscribedUpstream || wanted(entry);
     }
 
     void connected() {
@@ -247,6 +258,11 @@ final class UpstreamTopics {
             recovery.collected.add(delivery);
         }
         TopicCursors.Cursor cursor = cursors.get(topic);
+        if (cursor == null && !isCovered(topic)) {
+            // sent by the node before our unsub reached it: nobody here wants it, and a cursor made of it would
+            // give the topic's next sub a since (old messages replayed to a new subscriber) or a pattern a false gap
+            return;
+        }
         if (cursor != null && !cursor.epoch().equals(epoch)) {
             // the cluster lost the topic's history while it was subscribed: subscribers must reload their state
             fanout.publishControl(gap(topic, cursor.epoch(), cursor.offset(), epoch, offset));

@@ -2,17 +2,23 @@ package io.edgegw.upstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import io.edgegw.fanout.PatternSet;
+import io.edgegw.fanout.TopicDelivery;
+import io.edgegw.fanout.TopicSink;
 import io.edgegw.observe.GatewayMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 
-/** {@code gateway_topics} counts topics with local subscribers, not those waiting out their unsub grace. */
+/**
+ * {@code gateway_topics} counts topics with local subscribers, not those waiting out their unsub grace; a message
+ * that arrives after its topic was left (sent before the node had the unsub) leaves no cursor behind.
+ */
 class UpstreamTopicsTest {
 
     private final Vertx vertx = Vertx.vertx();
@@ -24,6 +30,54 @@ class UpstreamTopicsTest {
     @AfterEach
     void close() {
         vertx.close();
+    }
+
+    /** What reached the fan-out: each message's offset, and each control frame (a gap) as its text. */
+    private static final class Recorded implements TopicSink {
+        final List<Object> seen = new ArrayList<>();
+
+        @Override
+        public boolean publish(TopicDelivery delivery) {
+            seen.add(delivery.offset());
+            return true;
+        }
+
+        @Override
+        public void publishControl(TopicDelivery control) {
+            seen.add(control.payload() instanceof String text ? text : "gap " + control);
+        }
+    }
+
+    @Test
+    void aMessageThatArrivesAfterItsTopicWasLeftLeavesNoCursorForTheNextSubscription() {
+        Recorded sink = new Recorded();
+        UpstreamTopics noGrace = new UpstreamTopics(sink, null, metrics, vertx,
+                new UpstreamTopics.Settings(0, 10, 60_000, 5_000), List::of, PatternSet.EMPTY);
+        noGrace.demand("late/t", +1);
+        noGrace.subscribed("late/t", "e1", 4, true);
+        noGrace.message("late/t", "e1", 5, "m5", 0);
+        noGrace.demand("late/t", -1); // left: its cursor goes
+        noGrace.message("late/t", "e1", 6, "m6", 0); // in flight when the node had the unsub
+        assertThat(sink.seen).containsExactly(5L);
+
+        noGrace.demand("late/t", +1); // a new subscriber: its sub starts at the head, 9
+        noGrace.subscribed("late/t", "e1", 9, true);
+        noGrace.message("late/t", "e1", 10, "m10", 0);
+        assertThat(sink.seen).as("no gap for 7..9, which nobody here was subscribed for").containsExactly(5L, 10L);
+    }
+
+    @Test
+    void aPatternsTopicsKeepTheirCursorsWhileAnotherSubscriptionCoversThem() {
+        Recorded sink = new Recorded();
+        UpstreamTopics noGrace = new UpstreamTopics(sink, null, metrics, vertx,
+                new UpstreamTopics.Settings(0, 10, 60_000, 5_000), List::of, PatternSet.EMPTY);
+        noGrace.demand("p/*", +1);
+        noGrace.demand("p/**", +1);
+        noGrace.message("p/a", "e1", 1, "m1", 0);
+        noGrace.demand("p/*", -1); // p/** still covers p/a
+        noGrace.message("p/a", "e1", 3, "m3", 0);
+        assertThat(sink.seen).as("the skipped offset 2 is still noticed").hasSize(3).startsWith(1L).endsWith(3L);
+        assertThat(sink.seen.get(1)).asString().contains("\"from\":2").contains("\"to\":2");
     }
 
     @Test
