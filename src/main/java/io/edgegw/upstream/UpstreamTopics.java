@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Supplier;
 
 import io.edgegw.fanout.PatternSet;
@@ -59,18 +60,27 @@ final class UpstreamTopics {
     private record RecoveryRequest(String session, long request, String epoch, long offset) {
     }
 
-    /** A replay asked of a node for browsers: collects what comes after {@code since} up to the node's head. */
+    /**
+     * A replay asked of a node for browsers: collects what comes after {@code since} up to the node's head, by
+     * offset, and is complete once it holds every offset of that range (offsets increase by one per topic). A live
+     * message past the head can come first, on the connection of a pattern that covers the topic: the replay is not
+     * over then.
+     */
     private static final class NodeRecovery {
         final String epoch;
         final long since;
         final List<RecoveryRequest> requests = new ArrayList<>();
-        final List<TopicDelivery> collected = new ArrayList<>();
+        final TreeMap<Long, TopicDelivery> collected = new TreeMap<>();
         long head = -1;
         long timer = -1;
 
         NodeRecovery(String epoch, long since) {
             this.epoch = epoch;
             this.since = since;
+        }
+
+        boolean isComplete() {
+            return head >= 0 && collected.size() >= head - since;
         }
     }
 
@@ -255,7 +265,7 @@ final class UpstreamTopics {
         NodeRecovery recovery = recoveries.get(topic);
         if (recovery != null && recovery.head >= 0 && epoch.equals(recovery.epoch) && offset > recovery.since
                 && offset <= recovery.head) {
-            recovery.collected.add(delivery);
+            recovery.collected.putIfAbsent(offset, delivery);
         }
         TopicCursors.Cursor cursor = cursors.get(topic);
         if (cursor == null && !isCovered(topic)) {
@@ -294,7 +304,7 @@ final class UpstreamTopics {
             }
             fanout.publish(delivery);
         }
-        if (recovery != null && recovery.head >= 0 && offset >= recovery.head) {
+        if (recovery != null && recovery.isComplete()) {
             finish(topic, recovery, null);
         }
     }
@@ -406,7 +416,7 @@ final class UpstreamTopics {
         vertx.cancelTimer(recovery.timer);
         for (RecoveryRequest request : recovery.requests) {
             listener.recovered(request.session(), topic, request.request(),
-                    gap == null ? recovery.collected : List.of(), gap);
+                    gap == null ? List.copyOf(recovery.collected.values()) : List.of(), gap);
         }
         List<RecoveryRequest> queued = waiting.remove(topic);
         if (queued != null) {
