@@ -58,6 +58,9 @@ public final class ClientSession implements Subscriber {
      * successor (same id) must not take an answer to its predecessor's question for its own.
      */
     private static final AtomicLong RECOVERY_REQUESTS = new AtomicLong();
+    /** Numbers the browser links of the process, so that the cluster can tell an older link's end from a newer's. */
+    private static final AtomicLong LINKS = new AtomicLong();
+    private final long link = LINKS.incrementAndGet();
 
     private final List<Object> outbox = new ArrayList<>();
     private boolean touched;
@@ -110,6 +113,11 @@ public final class ClientSession implements Subscriber {
 
     public String user() {
         return user;
+    }
+
+    /** This browser link's number: it grows with every link the process opens. */
+    long link() {
+        return link;
     }
 
     /** Bytes written and not yet taken by the socket; read by the metrics sampler from another thread (may be stale). */
@@ -817,7 +825,7 @@ public final class ClientSession implements Subscriber {
         detached = false;
         handedOver = true;
         if (!warmup) { // the cluster never heard of a warm-up link
-            services.pool().sessionClosed(id, code);
+            services.pool().sessionClosed(id, code, link);
         }
         return true;
     }

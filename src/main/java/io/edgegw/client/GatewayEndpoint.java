@@ -155,7 +155,7 @@ public class GatewayEndpoint {
             session.expireAt(auth.expiresAtMs());
         }
         if (!warmupLink) { // the cluster never hears of a warm-up link
-            services.pool().sessionOpened(session.id(), session.user());
+            services.pool().sessionOpened(session.id(), session.user(), session.link());
         }
     }
 

@@ -17,6 +17,8 @@ final class Placement {
         final String id;
         final String user;
         UpstreamConnection owner;
+        /** The newest browser link of the session that opened it here (links of one session are numbered). */
+        long link;
 
         SessionEntry(String id, String user) {
             this.id = id;
@@ -26,13 +28,20 @@ final class Placement {
 
     private final Map<String, SessionEntry> sessions = new LinkedHashMap<>();
 
-    /** Places a new session; returns its connection, or null while none is up. */
-    UpstreamConnection addSession(String id, String user, List<UpstreamConnection> up) {
+    /** Places a session opened by browser link {@code link}; returns its connection, or null while none is up. */
+    UpstreamConnection addSession(String id, String user, long link, List<UpstreamConnection> up) {
         SessionEntry entry = sessions.computeIfAbsent(id, key -> new SessionEntry(key, user));
+        entry.link = Math.max(entry.link, link);
         if (entry.owner == null || !entry.owner.isConnected()) {
             entry.owner = choose(id, up);
         }
         return entry.owner;
+    }
+
+    /** True when a link newer than {@code link} opened the session: an older link's end is not the session's. */
+    boolean isReopenedAfter(String id, long link) {
+        SessionEntry entry = sessions.get(id);
+        return entry != null && entry.link > link;
     }
 
     /** Forgets a session; returns the connection it was on, if any. */

@@ -146,17 +146,25 @@ public class UpstreamPool implements ConnectionListener {
 
     // ---- from browser sessions (any thread) -----------------------------------------------------------------
 
-    public void sessionOpened(String session, String user) {
+    /** Browser link {@code link} (a number that grows with every link of the process) opened the session. */
+    public void sessionOpened(String session, String user, long link) {
         context.runOnContext(v -> {
-            UpstreamConnection owner = placement.addSession(session, user, up());
+            UpstreamConnection owner = placement.addSession(session, user, link, up());
             if (owner != null) {
                 owner.write(openLine(session, user));
             }
         });
     }
 
-    public void sessionClosed(String session, int code) {
+    /**
+     * The session of browser link {@code link} ended. Ignored when a newer link of the session opened it meanwhile:
+     * a resume window closing on one event loop as the browser comes back on another sends both, in either order.
+     */
+    public void sessionClosed(String session, int code, long link) {
         context.runOnContext(v -> {
+            if (placement.isReopenedAfter(session, link)) {
+                return;
+            }
             UpstreamConnection owner = placement.removeSession(session);
             pending.forgetSession(session);
             if (owner != null && owner.isConnected()) {

@@ -28,6 +28,7 @@ import io.edgegw.testkit.GatewayUrls;
 import io.edgegw.testkit.ReferenceClusterResource;
 import io.edgegw.testkit.TcpProxy;
 import io.edgegw.testkit.TestClient;
+import io.edgegw.upstream.UpstreamPool;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -66,6 +67,9 @@ class ResumeHandOverRaceTest {
 
     @Inject
     Vertx vertx;
+
+    @Inject
+    UpstreamPool pool;
 
     /** Read in the JVM: a scrape may be served by the very loop the test holds up. */
     @Inject
@@ -340,6 +344,22 @@ class ResumeHandOverRaceTest {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    @Test
+    void theEndOfAnOlderLinkThatReachesTheClusterAfterANewerLinksOpenIsDropped() {
+        // the order two loops can leave them in when a resume window closes as the browser comes back: the held
+        // session (link 1) left the registry, the browser's new link (link 2) took the id, and their open and close
+        // reach the upstream loop open first
+        String session = "s-order-" + System.nanoTime();
+        pool.sessionOpened(session, null, 2);
+        pool.sessionClosed(session, 1001, 1);
+        pool.sessionClosed(session, 1000, 2); // the newer link ends: the one close the cluster must see
+        await().atMost(WAIT).until(() -> nodeFramesOfSession("close", session) > 0);
+        List<JsonObject> closes = ReferenceClusterResource.cluster().nodes().stream()
+                .flatMap(node -> node.received("close").stream())
+                .filter(frame -> session.equals(frame.getString("session"))).toList();
+        assertThat(closes).extracting(close -> close.getInteger("code")).containsExactly(1000);
     }
 
     private static long millisUntil(long nanoTime) {
