@@ -87,7 +87,9 @@ final class UpstreamTopics {
     private final Map<String, TopicEntry> topics = new LinkedHashMap<>();
     /** Entries with local subscribers (the others wait out their unsub grace): {@code gateway_topics}. */
     private int withSubscribers;
-    private final TopicCursors cursors = new TopicCursors();
+    /** How many topics' cursors are kept, exact subscriptions always among them (see {@link TopicCursors}). */
+    static final int MAX_CURSORS = 100_000;
+    private final TopicCursors cursors = new TopicCursors(MAX_CURSORS, this::isSubscribedExactly);
     private final Map<String, NodeRecovery> recoveries = new HashMap<>();
     private final Map<String, List<RecoveryRequest>> waiting = new HashMap<>();
     private final TopicSink fanout;
@@ -226,6 +228,11 @@ final class UpstreamTopics {
             }
         }
         return false;
+    }
+
+    private boolean isSubscribedExactly(String topic) {
+        TopicEntry entry = topics.get(topic);
+        return entry != null && entry.exact && kept(entry);
     }
 
     private static boolean kept(TopicEntry entry) {
