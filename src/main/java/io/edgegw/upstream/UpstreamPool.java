@@ -240,7 +240,8 @@ public class UpstreamPool implements ConnectionListener {
     @Override
     public void text(UpstreamConnection connection, NodeFrame frame, long receivedNanos) {
         switch (frame.type()) {
-            case "message" -> topicMessage(frame.topic(), frame.epoch(), frame.offset(), frame.line(), receivedNanos);
+            case "message" -> topicMessage(connection, frame.topic(), frame.epoch(), frame.offset(), frame.line(),
+                    receivedNanos);
             case "subscribed" -> topics.subscribed(frame.topic(), frame.epoch(), frame.offset(), frame.recovered());
             case "direct" -> {
                 if (frame.session() != null) {
@@ -267,16 +268,17 @@ public class UpstreamPool implements ConnectionListener {
             LOG.warnf("upstream %s: malformed binary frame dropped", connection.name());
             return;
         }
-        topicMessage(header.topic(), header.epoch(), header.offset(), frame, receivedNanos);
+        topicMessage(connection, header.topic(), header.epoch(), header.offset(), frame, receivedNanos);
     }
 
-    private void topicMessage(String topic, String epoch, long offset, Object payload, long receivedNanos) {
+    private void topicMessage(UpstreamConnection connection, String topic, String epoch, long offset, Object payload,
+            long receivedNanos) {
         if (topic == null || epoch == null || offset == NodeFrame.NO_OFFSET) {
             metrics.dropped("malformed", 1);
             return;
         }
         metrics.received();
-        topics.message(topic, epoch, offset, payload, receivedNanos);
+        topics.message(connection, topic, epoch, offset, payload, receivedNanos);
     }
 
     private void sendAnswered(NodeFrame frame, String errorCode) {

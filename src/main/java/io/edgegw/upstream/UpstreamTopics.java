@@ -35,7 +35,12 @@ final class UpstreamTopics {
         void recovered(String session, String topic, long request, List<TopicDelivery> messages, TopicDelivery gap);
     }
 
+    /**
+     * What a {@code sub} waits for: NORMAL_SUB carried a since; SUB_FROM_HEAD none, so the node starts at the head
+     * and whatever comes for the topic before its answer is from an earlier subscription.
+     */
     private static final Object NORMAL_SUB = new Object();
+    private static final Object SUB_FROM_HEAD = new Object();
 
     private static final class TopicEntry {
         final String topic;
@@ -85,11 +90,13 @@ final class UpstreamTopics {
     }
 
     private final Map<String, TopicEntry> topics = new LinkedHashMap<>();
+    /** The pattern entries of {@link #topics}: what may cover a topic besides its own exact entry. */
+    private final List<TopicEntry> patterns = new ArrayList<>();
     /** Entries with local subscribers (the others wait out their unsub grace): {@code gateway_topics}. */
     private int withSubscribers;
-    /** How many topics' cursors are kept, exact subscriptions always among them (see {@link TopicCursors}). */
+    /** How many cursors of topics seen only through patterns are kept (see {@link TopicCursors}). */
     static final int MAX_CURSORS = 100_000;
-    private final TopicCursors cursors = new TopicCursors(MAX_CURSORS, this::isSubscribedExactly);
+    private final TopicCursors cursors = new TopicCursors(MAX_CURSORS);
     private final Map<String, NodeRecovery> recoveries = new HashMap<>();
     private final Map<String, List<RecoveryRequest>> waiting = new HashMap<>();
     private final TopicSink fanout;
@@ -129,6 +136,9 @@ final class UpstreamTopics {
             entry = new TopicEntry(TopicPattern.parse(topic));
             entry.suppressed = globalIgnore.coversAll(topic);
             topics.put(topic, entry);
+            if (!entry.exact) {
+                patterns.add(entry);
+            }
         }
         int before = entry.demand;
         entry.demand = Math.max(0, entry.demand + delta);
@@ -168,6 +178,7 @@ final class UpstreamTopics {
 
     /** Makes the upstream subscription match what the entry wants. */
     private void sync(TopicEntry entry) {
+        boolean leftUpstream = false;
         if (wanted(entry) && !entry.subscribedUpstream) {
             if (entry.owner == null || !entry.owner.isConnected()) {
                 entry.owner = Placement.choose(entry.topic, up.get());
@@ -183,12 +194,19 @@ final class UpstreamTopics {
             entry.owner = null;
             entry.unanswered.clear();
             entry.history = null;
-            forgetCursors(entry); // nothing ignored or unsubscribed is replayed later
+            leftUpstream = true;
         }
-        if (entry.demand == 0 && entry.graceTimer < 0) {
+        boolean removed = entry.demand == 0 && entry.graceTimer < 0;
+        if (removed) {
             topics.remove(entry.topic);
-            forgetCursors(entry); // also when it never was subscribed upstream (no connection was up)
+            if (!entry.exact) {
+                patterns.remove(entry);
+            }
             waiting.remove(entry.topic); // recoveries that waited for its `subscribed`: nobody is left to answer
+        }
+        if (leftUpstream || removed) {
+            // nothing ignored or unsubscribed is replayed later; also when it never reached a node (none was up)
+            forgetCursors(entry);
         }
     }
 
@@ -198,7 +216,7 @@ final class UpstreamTopics {
                 : ",\"since\":{\"epoch\":" + Json.quote(cursor.epoch()) + ",\"offset\":" + cursor.offset() + "}";
         entry.owner.write("{\"type\":\"sub\",\"topic\":" + Json.quote(entry.topic) + since + "}");
         entry.subscribedUpstream = true;
-        entry.unanswered.add(NORMAL_SUB);
+        entry.unanswered.add(cursor == null ? SUB_FROM_HEAD : NORMAL_SUB);
     }
 
     /**
@@ -218,21 +236,23 @@ final class UpstreamTopics {
 
     /** Some entry still kept (wanted, or subscribed upstream) covers {@code topic}, exactly or by a pattern. */
     private boolean isCovered(String topic) {
-        TopicEntry exact = topics.get(topic);
-        if (exact != null && kept(exact)) {
-            return true;
-        }
-        for (TopicEntry entry : topics.values()) {
-            if (!entry.exact && kept(entry) && entry.pattern.matches(topic)) {
+        return exactlyKept(topic) != null || isCoveredByPattern(topic);
+    }
+
+    private boolean isCoveredByPattern(String topic) {
+        for (int i = 0; i < patterns.size(); i++) {
+            TopicEntry pattern = patterns.get(i);
+            if (kept(pattern) && pattern.pattern.matches(topic)) {
                 return true;
             }
         }
         return false;
     }
 
-    private boolean isSubscribedExactly(String topic) {
+    /** The topic's own exact entry, when it is kept; else null. */
+    private TopicEntry exactlyKept(String topic) {
         TopicEntry entry = topics.get(topic);
-        return entry != null && entry.exact && kept(entry);
+        return entry != null && entry.exact && kept(entry) ? entry : null;
     }
 
     private static boolean kept(TopicEntry entry) {
@@ -266,48 +286,57 @@ final class UpstreamTopics {
 
     // ---- from the node ------------------------------------------------------------------------------------
 
-    /** A topic message; returns false when it was a repeat and was dropped. */
-    void message(String topic, String epoch, long offset, Object payload, long receivedNanos) {
+    /** A topic message that came on {@code from}. */
+    void message(UpstreamConnection from, String topic, String epoch, long offset, Object payload,
+            long receivedNanos) {
         TopicDelivery delivery = new TopicDelivery(topic, epoch, offset, payload, receivedNanos);
         NodeRecovery recovery = recoveries.get(topic);
         if (recovery != null && recovery.head >= 0 && epoch.equals(recovery.epoch) && offset > recovery.since
                 && offset <= recovery.head) {
             recovery.collected.putIfAbsent(offset, delivery);
         }
+        TopicEntry exact = exactlyKept(topic);
         TopicCursors.Cursor cursor = cursors.get(topic);
-        if (cursor == null && !isCovered(topic)) {
-            // sent by the node before our unsub reached it: nobody here wants it, and a cursor made of it would
-            // give the topic's next sub a since (old messages replayed to a new subscriber) or a pattern a false gap
+        if (exact != null && exact.owner != from && cursor != null && cursor.epoch().equals(epoch)
+                && offset > cursor.offset() + 1) {
+            // a copy through a pattern on another connection ran ahead of the topic's own sub, which brings what
+            // lies between in order (replaying after a move what it missed) and this one after it: not a gap
+            metrics.dropped("duplicate", 1);
+            return;
+        }
+        if (cursor == null && exact == null && !isCovered(topic)
+                || exact != null && exact.unanswered.peek() == SUB_FROM_HEAD && !isCoveredByPattern(topic)) {
+            // sent by the node before it had our unsub: nobody here wants it (a sub without since that is still
+            // unanswered gets its messages after its answer), and a cursor made of it would give the topic's next
+            // sub a since (old messages replayed to a new subscriber) or its next message a false gap
+            metrics.dropped("unsubscribed", 1);
             return;
         }
         if (cursor != null && !cursor.epoch().equals(epoch)) {
             // the cluster lost the topic's history while it was subscribed: subscribers must reload their state
             fanout.publishControl(gap(topic, cursor.epoch(), cursor.offset(), epoch, offset));
-            TopicEntry entry = topics.get(topic);
-            if (entry != null && entry.history != null) {
-                entry.history.clear();
+            if (exact != null && exact.history != null) {
+                exact.history.clear();
             }
         }
         if (cursor != null && cursor.epoch().equals(epoch) && offset > cursor.offset() + 1) {
             // offsets increase by one per topic: what lies between never reached this gateway (a pattern's sub,
             // moved without since, starts at the head), so subscribers are told, as when a node cannot replay
             fanout.publishControl(gap(topic, epoch, cursor.offset(), epoch, offset - 1));
-            TopicEntry entry = topics.get(topic);
-            if (entry != null && entry.history != null) {
-                entry.history.clear(); // a replay from it would skip the hole without a word
+            if (exact != null && exact.history != null) {
+                exact.history.clear(); // a replay from it would skip the hole without a word
             }
         }
-        if (!cursors.accept(topic, epoch, offset)) {
+        if (!cursors.accept(topic, epoch, offset, exact != null)) {
             if (recovery == null) {
                 metrics.dropped("duplicate", 1);
             }
         } else {
-            TopicEntry entry = topics.get(topic);
-            if (entry != null && entry.exact) {
-                if (entry.history == null) {
-                    entry.history = new TopicHistory(settings.historySize(), settings.historyMaxAgeMs());
+            if (exact != null) {
+                if (exact.history == null) {
+                    exact.history = new TopicHistory(settings.historySize(), settings.historyMaxAgeMs());
                 }
-                entry.history.append(delivery, System.currentTimeMillis());
+                exact.history.append(delivery, System.currentTimeMillis());
             }
             fanout.publish(delivery);
         }
@@ -333,14 +362,14 @@ final class UpstreamTopics {
             return;
         }
         TopicCursors.Cursor cursor = cursors.get(topic);
+        boolean ahead = cursor != null && (!cursor.epoch().equals(epoch) || head > cursor.offset());
         if (cursor == null) {
-            cursors.set(topic, epoch, head);
-        } else if (Boolean.FALSE.equals(recovered)) {
-            // after a move the node could not replay what this gateway missed: every subscriber is told
-            if (!cursor.epoch().equals(epoch) || head > cursor.offset()) {
-                fanout.publishControl(gap(topic, cursor.epoch(), cursor.offset(), epoch, head));
-            }
-            cursors.set(topic, epoch, head);
+            cursors.set(topic, epoch, head, true);
+        } else if (Boolean.FALSE.equals(recovered) && ahead) {
+            // after a move the node could not replay what this gateway missed: every subscriber is told (never
+            // moved back: a pattern's connection may have brought more already)
+            fanout.publishControl(gap(topic, cursor.epoch(), cursor.offset(), epoch, head));
+            cursors.set(topic, epoch, head, true);
             if (entry.history != null) {
                 entry.history.clear();
             }

@@ -55,14 +55,14 @@ class UpstreamTopicsTest {
                 new UpstreamTopics.Settings(0, 10, 60_000, 5_000), List::of, PatternSet.EMPTY);
         noGrace.demand("late/t", +1);
         noGrace.subscribed("late/t", "e1", 4, true);
-        noGrace.message("late/t", "e1", 5, "m5", 0);
+        noGrace.message(null, "late/t", "e1", 5, "m5", 0);
         noGrace.demand("late/t", -1); // left: its cursor goes
-        noGrace.message("late/t", "e1", 6, "m6", 0); // in flight when the node had the unsub
+        noGrace.message(null, "late/t", "e1", 6, "m6", 0); // in flight when the node had the unsub
         assertThat(sink.seen).containsExactly(5L);
 
         noGrace.demand("late/t", +1); // a new subscriber: its sub starts at the head, 9
         noGrace.subscribed("late/t", "e1", 9, true);
-        noGrace.message("late/t", "e1", 10, "m10", 0);
+        noGrace.message(null, "late/t", "e1", 10, "m10", 0);
         assertThat(sink.seen).as("no gap for 7..9, which nobody here was subscribed for").containsExactly(5L, 10L);
     }
 
@@ -73,9 +73,9 @@ class UpstreamTopicsTest {
                 new UpstreamTopics.Settings(0, 10, 60_000, 5_000), List::of, PatternSet.EMPTY);
         noGrace.demand("p/*", +1);
         noGrace.demand("p/**", +1);
-        noGrace.message("p/a", "e1", 1, "m1", 0);
+        noGrace.message(null, "p/a", "e1", 1, "m1", 0);
         noGrace.demand("p/*", -1); // p/** still covers p/a
-        noGrace.message("p/a", "e1", 3, "m3", 0);
+        noGrace.message(null, "p/a", "e1", 3, "m3", 0);
         assertThat(sink.seen).as("the skipped offset 2 is still noticed").hasSize(3).startsWith(1L).endsWith(3L);
         assertThat(sink.seen.get(1)).asString().contains("\"from\":2").contains("\"to\":2");
     }
