@@ -26,6 +26,8 @@ final class ScriptedNode implements AutoCloseable {
     final AtomicInteger upgrades = new AtomicInteger();
     final AtomicInteger probes = new AtomicInteger();
     final List<Integer> closeCodesFromGateway = new CopyOnWriteArrayList<>();
+    /** Every line the gateway sent after its hello, in order. */
+    final List<String> received = new CopyOnWriteArrayList<>();
     private final HttpServer server;
 
     private ScriptedNode(HttpServer server) {
@@ -63,6 +65,7 @@ final class ScriptedNode implements AutoCloseable {
         socket.textMessageHandler(text -> {
             JsonObject hello = new JsonObject(text.lines().findFirst().orElse("{}"));
             if (!"hello".equals(hello.getString("type"))) {
+                text.lines().forEach(received::add);
                 return;
             }
             socket.writeTextMessage(new JsonObject().put("type", "welcome").put("protocol", welcomeProtocol)

@@ -1,0 +1,180 @@
+package io.edgegw.upstream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.edgegw.fanout.PatternSet;
+import io.edgegw.fanout.TopicDelivery;
+import io.edgegw.fanout.TopicSink;
+import io.edgegw.observe.GatewayMetrics;
+import io.edgegw.testkit.Futures;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Context;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+
+/**
+ * {@link UpstreamTopics} over two real connections to a scripted node, which records the subs: the test plays the
+ * node's answers and messages, choosing the connection each comes on, in the orders the network can produce.
+ * Everything runs on the connections' context, as in the gateway.
+ */
+class UpstreamTopicsOverLinksTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    private Vertx vertx;
+    private Context context;
+    private ScriptedNode node;
+    private final List<UpstreamConnection> links = new ArrayList<>();
+    private final List<Object> seen = new CopyOnWriteArrayList<>();
+    private final List<String> recovered = new CopyOnWriteArrayList<>();
+    private UpstreamTopics topics;
+
+    @BeforeEach
+    void twoLinks() {
+        vertx = Vertx.vertx();
+        context = vertx.getOrCreateContext();
+        node = ScriptedNode.start(vertx, "127.0.0.1", 0, null);
+        NodeRing ring = new NodeRing(List.of("ws://127.0.0.1:" + node.port() + "/upstream"));
+        Futures.await(ring.refresh(vertx), WAIT, "ring");
+        on(() -> {
+            UpstreamClients clients = UpstreamClients.create(vertx, java.util.Optional.empty(), false, ring);
+            UpstreamConnection.Settings settings = new UpstreamConnection.Settings(ring,
+                    new BackoffPolicy(Duration.ofMillis(40), Duration.ofSeconds(1), 2.0, BackoffPolicy.Jitter.FULL),
+                    1_000, 10, 2_000, 1_000, 2_000, System::currentTimeMillis, () -> 0.5, 0, (self, n) -> false);
+            for (int i = 0; i < 2; i++) {
+                UpstreamConnection link = new UpstreamConnection(i, "test/" + i, settings, context, vertx,
+                        clients.probes(), clients.sockets(), new UpstreamConnectionTest.Recorder(),
+                        "{\"type\":\"hello\",\"protocol\":1,\"gateway\":\"test\",\"connection\":\"test/" + i + "\"}");
+                links.add(link);
+                link.start();
+            }
+            TopicSink sink = new TopicSink() {
+                @Override
+                public boolean publish(TopicDelivery delivery) {
+                    seen.add(delivery.offset());
+                    return true;
+                }
+
+                @Override
+                public void publishControl(TopicDelivery control) {
+                    seen.add(String.valueOf(control.payload()));
+                }
+            };
+            topics = new UpstreamTopics(sink, (session, topic, request, messages, gap) -> recovered.add(
+                    messages.stream().map(m -> String.valueOf(m.offset())).toList() + (gap == null ? "" : " gap")),
+                    new GatewayMetrics(new SimpleMeterRegistry()), vertx,
+                    new UpstreamTopics.Settings(0, 2, 60_000, 5_000), () -> List.copyOf(links), PatternSet.EMPTY);
+            return null;
+        });
+        await().atMost(WAIT).until(() -> on(() -> links.stream().allMatch(UpstreamConnection::isConnected)));
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        on(() -> {
+            links.forEach(UpstreamConnection::shutdown);
+            return null;
+        });
+        node.close();
+        Futures.await(vertx.close(), WAIT, "vertx close");
+    }
+
+    private <T> T on(Callable<T> action) {
+        Promise<T> done = Promise.promise();
+        context.runOnContext(v -> {
+            try {
+                done.complete(action.call());
+            } catch (Exception e) {
+                done.fail(e);
+            }
+        });
+        return Futures.await(done.future(), WAIT, "a task on the upstream context");
+    }
+
+    private UpstreamConnection ownerOf(String topic) {
+        return on(() -> Placement.choose(topic, List.copyOf(links)));
+    }
+
+    private UpstreamConnection otherThan(UpstreamConnection link) {
+        return links.get(0) == link ? links.get(1) : links.get(0);
+    }
+
+    @Test
+    void aPatternsCopyThatRunsAheadOfTheTopicsOwnSubIsNotAGap() {
+        String topic = "t/x";
+        UpstreamConnection own = ownerOf(topic);
+        UpstreamConnection other = otherThan(own);
+        on(() -> {
+            topics.demand(topic, +1);
+            topics.demand("t/*", +1);
+            topics.subscribed(topic, "e", 4, true);
+            topics.message(own, topic, "e", 5, "m", 0);
+            topics.message(other, topic, "e", 5, "m", 0); // the pattern's copy: a repeat
+            topics.message(other, topic, "e", 8, "m", 0); // the pattern's link is ahead: 6 and 7 are on their way
+            topics.message(own, topic, "e", 6, "m", 0);
+            topics.message(own, topic, "e", 7, "m", 0);
+            topics.message(own, topic, "e", 8, "m", 0);
+            topics.message(other, topic, "e", 9, "m", 0); // in order again: taken from whichever link is first
+            topics.message(own, topic, "e", 9, "m", 0);
+            return null;
+        });
+        assertThat(seen).containsExactly(5L, 6L, 7L, 8L, 9L);
+    }
+
+    @Test
+    void whatComesBeforeTheAnswerToASubWithoutSinceIsFromAnEarlierSubscription() {
+        String topic = "u/x";
+        UpstreamConnection own = ownerOf(topic);
+        on(() -> {
+            topics.demand(topic, +1);
+            return null;
+        });
+        await().atMost(WAIT).until(() -> node.received.contains("{\"type\":\"sub\",\"topic\":\"u/x\"}"));
+        on(() -> {
+            topics.message(own, topic, "e", 3, "m", 0); // sent before the node had an earlier unsub
+            topics.subscribed(topic, "e", 9, true);
+            topics.message(own, topic, "e", 10, "m", 0);
+            return null;
+        });
+        assertThat(seen).as("no gap for 4..9, which nobody here asked for").containsExactly(10L);
+    }
+
+    @Test
+    void aNodeReplayForABrowserIsCompleteOnlyWithEveryOffsetUpToTheHead() {
+        String topic = "r/x";
+        UpstreamConnection own = ownerOf(topic);
+        UpstreamConnection other = otherThan(own);
+        on(() -> {
+            topics.demand(topic, +1);
+            topics.demand("r/*", +1);
+            topics.subscribed(topic, "e", 0, true);
+            for (long offset = 1; offset <= 5; offset++) { // the gateway's history keeps the last 2
+                topics.message(own, topic, "e", offset, "m", 0);
+            }
+            topics.recover("s-1", 1, topic, "e", 1); // wants 2..5: more than the history holds, asked of the node
+            return null;
+        });
+        await().atMost(WAIT).until(() -> node.received.stream().anyMatch(line -> line.contains("\"since\"")));
+        on(() -> {
+            topics.subscribed(topic, "e", 5, true); // the replay of 2..5 follows on the topic's link
+            topics.message(other, topic, "e", 6, "m", 0); // a live copy through the pattern's link comes first
+            assertThat(recovered).as("not complete before the replay came").isEmpty();
+            for (long offset = 2; offset <= 5; offset++) {
+                topics.message(own, topic, "e", offset, "m", 0);
+            }
+            return null;
+        });
+        assertThat(recovered).containsExactly("[2, 3, 4, 5]");
+    }
+}
