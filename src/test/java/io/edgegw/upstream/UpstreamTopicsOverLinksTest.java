@@ -14,8 +14,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.edgegw.fanout.PatternSet;
-import io.edgegw.fanout.TopicDelivery;
-import io.edgegw.fanout.TopicSink;
 import io.edgegw.observe.GatewayMetrics;
 import io.edgegw.testkit.Futures;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -36,7 +34,7 @@ class UpstreamTopicsOverLinksTest {
     private Context context;
     private ScriptedNode node;
     private final List<UpstreamConnection> links = new ArrayList<>();
-    private final List<Object> seen = new CopyOnWriteArrayList<>();
+    private final RecordingSink sink = new RecordingSink();
     private final List<String> recovered = new CopyOnWriteArrayList<>();
     private UpstreamTopics topics;
 
@@ -59,18 +57,6 @@ class UpstreamTopicsOverLinksTest {
                 links.add(link);
                 link.start();
             }
-            TopicSink sink = new TopicSink() {
-                @Override
-                public boolean publish(TopicDelivery delivery) {
-                    seen.add(delivery.offset());
-                    return true;
-                }
-
-                @Override
-                public void publishControl(TopicDelivery control) {
-                    seen.add(String.valueOf(control.payload()));
-                }
-            };
             topics = new UpstreamTopics(sink, (session, topic, request, messages, gap) -> recovered.add(
                     messages.stream().map(m -> String.valueOf(m.offset())).toList() + (gap == null ? "" : " gap")),
                     new GatewayMetrics(new SimpleMeterRegistry()), vertx,
@@ -129,7 +115,7 @@ class UpstreamTopicsOverLinksTest {
             topics.message(own, topic, "e", 9, "m", 0);
             return null;
         });
-        assertThat(seen).containsExactly(5L, 6L, 7L, 8L, 9L);
+        assertThat(sink.seen).containsExactly(5L, 6L, 7L, 8L, 9L);
     }
 
     @Test
@@ -147,7 +133,7 @@ class UpstreamTopicsOverLinksTest {
             topics.message(own, topic, "e", 10, "m", 0);
             return null;
         });
-        assertThat(seen).as("no gap for 4..9, which nobody here asked for").containsExactly(10L);
+        assertThat(sink.seen).as("no gap for 4..9, which nobody here asked for").containsExactly(10L);
     }
 
     @Test

@@ -2,15 +2,12 @@ package io.edgegw.upstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.ArrayList;
 import java.util.List;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import io.edgegw.fanout.PatternSet;
-import io.edgegw.fanout.TopicDelivery;
-import io.edgegw.fanout.TopicSink;
 import io.edgegw.observe.GatewayMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
@@ -32,25 +29,9 @@ class UpstreamTopicsTest {
         vertx.close();
     }
 
-    /** What reached the fan-out: each message's offset, and each control frame (a gap) as its text. */
-    private static final class Recorded implements TopicSink {
-        final List<Object> seen = new ArrayList<>();
-
-        @Override
-        public boolean publish(TopicDelivery delivery) {
-            seen.add(delivery.offset());
-            return true;
-        }
-
-        @Override
-        public void publishControl(TopicDelivery control) {
-            seen.add(control.payload() instanceof String text ? text : "gap " + control);
-        }
-    }
-
     @Test
     void aMessageThatArrivesAfterItsTopicWasLeftLeavesNoCursorForTheNextSubscription() {
-        Recorded sink = new Recorded();
+        RecordingSink sink = new RecordingSink();
         UpstreamTopics noGrace = new UpstreamTopics(sink, null, metrics, vertx,
                 new UpstreamTopics.Settings(0, 10, 60_000, 5_000), List::of, PatternSet.EMPTY);
         noGrace.demand("late/t", +1);
@@ -68,7 +49,7 @@ class UpstreamTopicsTest {
 
     @Test
     void aPatternsTopicsKeepTheirCursorsWhileAnotherSubscriptionCoversThem() {
-        Recorded sink = new Recorded();
+        RecordingSink sink = new RecordingSink();
         UpstreamTopics noGrace = new UpstreamTopics(sink, null, metrics, vertx,
                 new UpstreamTopics.Settings(0, 10, 60_000, 5_000), List::of, PatternSet.EMPTY);
         noGrace.demand("p/*", +1);

@@ -1,0 +1,24 @@
+package io.edgegw.upstream;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import io.edgegw.fanout.TopicDelivery;
+import io.edgegw.fanout.TopicSink;
+
+/** What {@link UpstreamTopics} handed to the fan-out: each message's offset, and each control frame (a gap) as text. */
+final class RecordingSink implements TopicSink {
+
+    final List<Object> seen = new CopyOnWriteArrayList<>();
+
+    @Override
+    public boolean publish(TopicDelivery delivery) {
+        seen.add(delivery.offset());
+        return true;
+    }
+
+    @Override
+    public void publishControl(TopicDelivery control) {
+        seen.add(String.valueOf(control.payload()));
+    }
+}
