@@ -10,7 +10,7 @@ public enum ErrorCode {
     TOO_MANY_SUBSCRIPTIONS,
     /** A topic or pattern that breaks the topic rules. */
     INVALID_TOPIC,
-    /** The session sends faster than allowed (too many sends in flight). */
+    /** The session sends requests faster than allowed, or has too many sends in flight. */
     RATE_LIMITED,
     /** The topic is not permitted for this user. */
     NOT_ALLOWED,
