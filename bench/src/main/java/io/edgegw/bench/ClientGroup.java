@@ -33,9 +33,25 @@ final class ClientGroup implements AutoCloseable {
     private final String host;
     private final int port;
     private final long keepAliveTimer;
+    private final boolean browserHeaders;
 
-    ClientGroup(Target target, String host, int port, int loops) {
+    /**
+     * What Chrome sends with a WebSocket upgrade besides the handshake's own headers and Origin (no cookies: a page
+     * with cookies for the gateway's host sends them too).
+     */
+    private static final String[][] BROWSER_HEADERS = {
+            {"Pragma", "no-cache"},
+            {"Cache-Control", "no-cache"},
+            {"User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0"
+                    + " Safari/537.36"},
+            {"Accept-Encoding", "gzip, deflate, br, zstd"},
+            {"Accept-Language", "en-US,en;q=0.9"},
+            {"Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"},
+    };
+
+    ClientGroup(Target target, String host, int port, int loops, boolean browserHeaders) {
         this.target = target;
+        this.browserHeaders = browserHeaders;
         this.host = host;
         this.port = port;
         this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setWorkerPoolSize(1)
@@ -124,6 +140,11 @@ final class ClientGroup implements AutoCloseable {
                 });
                 WebSocketConnectOptions options = new WebSocketConnectOptions()
                         .setHost(host).setPort(port).setURI(target.path()).setTimeout(30_000);
+                if (browserHeaders) {
+                    for (String[] header : BROWSER_HEADERS) {
+                        options.addHeader(header[0], header[1]);
+                    }
+                }
                 client.connect(options).onComplete(ar -> {
                     if (ar.failed()) {
                         failed.incrementAndGet();

@@ -56,6 +56,8 @@ final class Options {
     double failoverAfterSeconds = 4;
 
     boolean jfr;
+    /** Clients send the headers a browser sends with its upgrade (Chrome's), not only the handshake's own. */
+    boolean browserHeaders;
 
     static Options parse(String[] args) {
         Options o = new Options();
@@ -70,6 +72,10 @@ final class Options {
             }
             if (flag.equals("--jfr")) {
                 o.jfr = true;
+                continue;
+            }
+            if (flag.equals("--browser-headers")) {
+                o.browserHeaders = true;
                 continue;
             }
             if (flag.equals("--no-stop-at-saturation")) {

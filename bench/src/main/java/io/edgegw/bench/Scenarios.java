@@ -35,7 +35,7 @@ final class Scenarios {
         log("%s: %s run %d: %d clients on %d topic(s)", scenario, target.label, rep, clients, topics);
         try (Upstream up = target == Target.GATEWAY ? Upstream.cluster(topics, 1, false, 64) : Upstream.forNats(topics);
              ServerProcess server = start(target, up, scenario + "-" + rep);
-             ClientGroup group = new ClientGroup(target, "127.0.0.1", server.clientPort, o.clientLoops)) {
+             ClientGroup group = new ClientGroup(target, "127.0.0.1", server.clientPort, o.clientLoops, o.browserHeaders)) {
             ClientGroup.ConnectResult connected = group.connect(clients, i -> i % topics, o.connectConcurrency,
                     o.connectTimeoutSeconds * 1000L, server::isAlive);
             log("  connected %d/%d in %.1f s (%d failed)", connected.ready(), clients, connected.millis() / 1000,
@@ -135,7 +135,7 @@ final class Scenarios {
         log("b: %s preheat %d: %d clients connected, not measured", target.label, round, o.idleClients);
         try (Upstream up = target == Target.GATEWAY ? Upstream.cluster(1, 1, false, 64) : Upstream.forNats(1);
              ServerProcess server = start(target, up, "b-preheat-" + round, false);
-             ClientGroup group = new ClientGroup(target, "127.0.0.1", server.clientPort, o.clientLoops)) {
+             ClientGroup group = new ClientGroup(target, "127.0.0.1", server.clientPort, o.clientLoops, o.browserHeaders)) {
             ClientGroup.ConnectResult connected = group.connect(o.idleClients, i -> 0, o.connectConcurrency,
                     o.connectTimeoutSeconds * 1000L, server::isAlive);
             log("  connected %d/%d in %.2f s (not measured)", connected.ready(), o.idleClients,
@@ -147,7 +147,7 @@ final class Scenarios {
         log("b: %s run %d: %d idle clients, then a burst of %d messages", target.label, rep, o.idleClients, o.burst);
         try (Upstream up = target == Target.GATEWAY ? Upstream.cluster(1, 1, false, 64) : Upstream.forNats(1);
              ServerProcess server = start(target, up, "b-" + rep);
-             ClientGroup group = new ClientGroup(target, "127.0.0.1", server.clientPort, o.clientLoops)) {
+             ClientGroup group = new ClientGroup(target, "127.0.0.1", server.clientPort, o.clientLoops, o.browserHeaders)) {
             Thread.sleep(2000);
             long rssBefore = server.rssKiB();
             // in two halves, so the RSS slope between them gives the marginal cost of a connection
@@ -215,7 +215,7 @@ final class Scenarios {
                 o.failoverRate);
         try (Upstream up = Upstream.cluster(1, 2, true, 1_000_000);
              ServerProcess server = start(Target.GATEWAY, up, "d-" + rep);
-             ClientGroup group = new ClientGroup(Target.GATEWAY, "127.0.0.1", server.clientPort, o.clientLoops)) {
+             ClientGroup group = new ClientGroup(Target.GATEWAY, "127.0.0.1", server.clientPort, o.clientLoops, o.browserHeaders)) {
             ClientGroup.ConnectResult connected = group.connect(o.failoverSubscribers, i -> 0, o.connectConcurrency,
                     o.connectTimeoutSeconds * 1000L, server::isAlive);
             log("  connected %d/%d in %.1f s", connected.ready(), o.failoverSubscribers, connected.millis() / 1000);
