@@ -1,0 +1,101 @@
+package io.edgegw.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.junit.jupiter.api.Test;
+
+import io.edgegw.testkit.GatewayUrls;
+import io.edgegw.testkit.ReferenceClusterResource;
+import io.edgegw.testkit.TestClient;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.vertx.http.runtime.filters.Filters;
+import io.restassured.RestAssured;
+
+/**
+ * A browser's upgrade reaches WebSockets Next (which keeps its headers for the connection's life) with only the
+ * headers the handshake and the gateway read; the upgrade still works and the origin check still sees Origin.
+ */
+@QuarkusTest
+@WithTestResource(ReferenceClusterResource.class)
+class UpgradeHeadersTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    /** What Chrome sends with an upgrade besides the handshake's own headers, and a cookie. */
+    private static final Map<String, String> BROWSER = new LinkedHashMap<>();
+    static {
+        BROWSER.put("Origin", "http://localhost:8081");
+        BROWSER.put("Pragma", "no-cache");
+        BROWSER.put("Cache-Control", "no-cache");
+        BROWSER.put("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                + "Chrome/131.0.0.0 Safari/537.36");
+        BROWSER.put("Accept-Encoding", "gzip, deflate, br, zstd");
+        BROWSER.put("Accept-Language", "en-US,en;q=0.9");
+        BROWSER.put("Cookie", "_ga=GA1.1.123456789.1700000000; theme=dark");
+        BROWSER.put("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits");
+        BROWSER.put("X-Forwarded-For", "203.0.113.7");
+    }
+
+    /**
+     * Records the header names of upgrades marked {@code ?probe=…}, as the routes after every filter (WebSockets
+     * Next's among them) see them.
+     */
+    @ApplicationScoped
+    static class SeenByRoutes {
+        static final Map<String, List<String>> HEADERS = new ConcurrentHashMap<>();
+
+        void register(@Observes Filters filters) {
+            filters.register(context -> {
+                String probe = context.request().getParam("probe");
+                if (probe != null) {
+                    HEADERS.put(probe, List.copyOf(context.request().headers().names()));
+                }
+                context.next();
+            }, UpgradeHeaders.PRIORITY - 1);
+        }
+    }
+
+    @Test
+    void anUpgradeKeepsOnlyTheHeadersTheHandshakeAndTheGatewayRead() {
+        String probe = UUID.randomUUID().toString();
+        try (TestClient browser = TestClient.connect(GatewayUrls.ws() + "?probe=" + probe, BROWSER,
+                List.of("gateway.v1"))) {
+            assertThat(browser.welcome().getString("type")).isEqualTo("welcome");
+            assertThat(browser.subprotocol()).isEqualTo("gateway.v1");
+        }
+        assertThat(SeenByRoutes.HEADERS.get(probe)).map(String::toLowerCase)
+                .contains("host", "upgrade", "connection", "sec-websocket-key", "sec-websocket-version",
+                        "sec-websocket-protocol", "origin", "x-forwarded-for")
+                .doesNotContain("pragma", "cache-control", "user-agent", "accept-encoding", "accept-language",
+                        "cookie", "sec-websocket-extensions");
+    }
+
+    @Test
+    void otherRequestsKeepTheirHeaders() {
+        String probe = UUID.randomUUID().toString();
+        RestAssured.given().header("User-Agent", "curl/8").header("Cookie", "a=b")
+                .get(GatewayUrls.http("/ws/health?probe=" + probe)).then().statusCode(200);
+        assertThat(SeenByRoutes.HEADERS.get(probe)).map(String::toLowerCase).contains("user-agent", "cookie");
+    }
+
+    @Test
+    void namesAreMatchedWithoutRegardToCase() {
+        assertThat(UpgradeHeaders.isKept("sec-websocket-key")).isTrue();
+        assertThat(UpgradeHeaders.isKept("ORIGIN")).isTrue();
+        assertThat(UpgradeHeaders.isKept("x-forwarded-proto")).isTrue();
+        assertThat(UpgradeHeaders.isKept("X-Gateway-Warmup")).isTrue();
+        assertThat(UpgradeHeaders.isKept("X-Forwarded")).isFalse();
+        assertThat(UpgradeHeaders.isKept("cookie")).isFalse();
+    }
+}
