@@ -3,7 +3,9 @@ package io.edgegw.bench;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -23,6 +25,8 @@ final class Options {
     List<String> gatewayJvm = List.of("-XX:+UseSerialGC", "-Xss512k", "-XX:+ExitOnOutOfMemoryError", "-Xms192m",
             "-Xmx192m");
     List<String> gatewayProps = new ArrayList<>();
+    /** Environment variables of the gateway's process, besides the load generator's own. */
+    Map<String, String> gatewayEnv = new LinkedHashMap<>();
     Path results = Path.of("bench/results");
     int clientLoops = Runtime.getRuntime().availableProcessors();
     int connectConcurrency = 256;
@@ -96,6 +100,13 @@ final class Options {
                 case "--gateway-jar" -> o.gatewayJar = Path.of(v);
                 case "--gateway-jvm" -> o.gatewayJvm = List.of(v.trim().split("\\s+"));
                 case "--gateway-prop" -> o.gatewayProps.add("-D" + v);
+                case "--gateway-env" -> {
+                    int eq = v.indexOf('=');
+                    if (eq <= 0) {
+                        throw new IllegalArgumentException("--gateway-env needs NAME=value, not " + v);
+                    }
+                    o.gatewayEnv.put(v.substring(0, eq), v.substring(eq + 1));
+                }
                 case "--results" -> o.results = Path.of(v);
                 case "--client-loops" -> o.clientLoops = Integer.parseInt(v);
                 case "--connect-concurrency" -> o.connectConcurrency = Integer.parseInt(v);

@@ -84,6 +84,9 @@ final class Report {
         md.append("- gateway: packaged `quarkus-run.jar`, JVM options `").append(String.join(" ", o.gatewayJvm))
                 .append("`")
                 .append(o.gatewayProps.isEmpty() ? "" : ", properties `" + String.join(" ", o.gatewayProps) + "`")
+                .append(o.gatewayEnv.isEmpty() ? "" : ", environment `" + o.gatewayEnv.entrySet().stream()
+                        .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" "))
+                        + "`")
                 .append("; peer: ").append(Environment.natsVersion()).append(" with its WebSocket listener, default "
                 + "settings\n");
         md.append("- load generator: one JVM (").append(Environment.javaVersion()).append(", `")

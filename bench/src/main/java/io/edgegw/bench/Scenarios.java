@@ -281,7 +281,7 @@ final class Scenarios {
             jvm.add("-XX:StartFlightRecording=filename=" + jfr + ",settings=" + profileSettings());
             log("  JFR recording of this gateway run: %s", jfr);
         }
-        return ServerProcess.gateway(o.gatewayJar, jvm, up.cluster.urls(), logFile, o.gatewayProps);
+        return ServerProcess.gateway(o.gatewayJar, jvm, up.cluster.urls(), logFile, o.gatewayProps, o.gatewayEnv);
     }
 
     /**

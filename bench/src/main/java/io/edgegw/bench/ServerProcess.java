@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -36,7 +37,8 @@ final class ServerProcess implements AutoCloseable {
     }
 
     static ServerProcess gateway(Path jar, List<String> jvmOptions, String upstreamUrls, Path logFile,
-                                 List<String> extraProperties) throws IOException, InterruptedException {
+                                 List<String> extraProperties, Map<String, String> environment)
+            throws IOException, InterruptedException {
         int[] ports = freePorts(2);
         int http = ports[0];
         int management = ports[1];
@@ -51,7 +53,7 @@ final class ServerProcess implements AutoCloseable {
         command.addAll(extraProperties);
         command.add("-jar");
         command.add(jar.toString());
-        Process process = start(command, logFile);
+        Process process = start(command, logFile, environment);
         ServerProcess server = new ServerProcess(Target.GATEWAY, process, http, management);
         server.awaitHttp(URI.create("http://127.0.0.1:" + management + "/q/health/ready"), 60);
         return server;
@@ -64,17 +66,20 @@ final class ServerProcess implements AutoCloseable {
         Path config = workDir.resolve("nats-" + ws + ".conf");
         Files.writeString(config, "listen: 127.0.0.1:" + client + "\n"
                 + "websocket {\n  host: 127.0.0.1\n  port: " + ws + "\n  no_tls: true\n}\n");
-        Process process = start(List.of("nats-server", "-c", config.toString()), logFile);
+        Process process = start(List.of("nats-server", "-c", config.toString()), logFile, Map.of());
         ServerProcess server = new ServerProcess(Target.NATS, process, ws, client);
         server.awaitPort(ws, 30);
         server.awaitPort(client, 30);
         return server;
     }
 
-    private static Process start(List<String> command, Path logFile) throws IOException {
+    private static Process start(List<String> command, Path logFile, Map<String, String> environment)
+            throws IOException {
         Files.createDirectories(logFile.getParent());
-        return new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile())).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+        builder.environment().putAll(environment);
+        return builder.start();
     }
 
     long pid() {
