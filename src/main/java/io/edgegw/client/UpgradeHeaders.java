@@ -6,8 +6,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
-import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import io.quarkus.vertx.http.runtime.filters.Filters;
 import io.vertx.core.MultiMap;
@@ -20,14 +22,14 @@ import io.vertx.ext.web.RoutingContext;
  * Accept-Language, Cache-Control, Pragma, Sec-WebSocket-Extensions, cookies) stayed on the heap of every idle link:
  * Chrome's set without cookies cost about 2 KiB a connection, a fifth of what one needs in all (README, benchmark).
  */
-@ApplicationScoped
+@Singleton
 public class UpgradeHeaders {
 
     /**
      * Read by the handshake (Vert.x and Netty), by the gateway (the origin check, the warm-up's secret) or by
-     * Quarkus' proxy support ({@code quarkus.http.proxy.*}, which may read them after this filter).
+     * Quarkus' proxy support ({@code quarkus.http.proxy.*}, which reads them lazily, after this filter).
      */
-    static final Set<String> KEPT = caseInsensitive("Host", "Upgrade", "Connection", "Sec-WebSocket-Key",
+    private static final List<String> READ = List.of("Host", "Upgrade", "Connection", "Sec-WebSocket-Key",
             "Sec-WebSocket-Version", "Sec-WebSocket-Protocol", "Origin", LinkWarmup.HEADER, "Forwarded",
             "X-Real-IP");
     private static final String FORWARDED_PREFIX = "x-forwarded-";
@@ -35,11 +37,24 @@ public class UpgradeHeaders {
     /** Filters run before every route, WebSockets Next's included; the order among filters does not matter here. */
     static final int PRIORITY = 100;
 
-    void register(@Observes Filters filters) {
-        filters.register(UpgradeHeaders::dropUnread, PRIORITY);
+    private final Set<String> kept = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+
+    /** The proxy headers whose names Quarkus lets one choose are kept under the names chosen. */
+    public UpgradeHeaders(
+            @ConfigProperty(name = "quarkus.http.proxy.forwarded-host-header", defaultValue = "X-Forwarded-Host")
+            String forwardedHostHeader,
+            @ConfigProperty(name = "quarkus.http.proxy.forwarded-prefix-header", defaultValue = "X-Forwarded-Prefix")
+            String forwardedPrefixHeader) {
+        kept.addAll(READ);
+        kept.add(forwardedHostHeader);
+        kept.add(forwardedPrefixHeader);
     }
 
-    static void dropUnread(RoutingContext context) {
+    void register(@Observes Filters filters) {
+        filters.register(this::dropUnread, PRIORITY);
+    }
+
+    void dropUnread(RoutingContext context) {
         MultiMap headers = context.request().headers();
         if (headers.contains(WEBSOCKET_KEY)) {
             List<String> unread = null;
@@ -59,13 +74,7 @@ public class UpgradeHeaders {
         context.next();
     }
 
-    static boolean isKept(String name) {
-        return KEPT.contains(name) || name.regionMatches(true, 0, FORWARDED_PREFIX, 0, FORWARDED_PREFIX.length());
-    }
-
-    private static Set<String> caseInsensitive(String... names) {
-        Set<String> set = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
-        set.addAll(List.of(names));
-        return set;
+    boolean isKept(String name) {
+        return kept.contains(name) || name.regionMatches(true, 0, FORWARDED_PREFIX, 0, FORWARDED_PREFIX.length());
     }
 }

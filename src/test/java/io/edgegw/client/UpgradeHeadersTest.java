@@ -91,11 +91,20 @@ class UpgradeHeadersTest {
 
     @Test
     void namesAreMatchedWithoutRegardToCase() {
-        assertThat(UpgradeHeaders.isKept("sec-websocket-key")).isTrue();
-        assertThat(UpgradeHeaders.isKept("ORIGIN")).isTrue();
-        assertThat(UpgradeHeaders.isKept("x-forwarded-proto")).isTrue();
-        assertThat(UpgradeHeaders.isKept("X-Gateway-Warmup")).isTrue();
-        assertThat(UpgradeHeaders.isKept("X-Forwarded")).isFalse();
-        assertThat(UpgradeHeaders.isKept("cookie")).isFalse();
+        UpgradeHeaders headers = new UpgradeHeaders("X-Forwarded-Host", "X-Forwarded-Prefix");
+        assertThat(headers.isKept("sec-websocket-key")).isTrue();
+        assertThat(headers.isKept("ORIGIN")).isTrue();
+        assertThat(headers.isKept("x-forwarded-proto")).isTrue();
+        assertThat(headers.isKept("X-Gateway-Warmup")).isTrue();
+        assertThat(headers.isKept("X-Forwarded")).isFalse();
+        assertThat(headers.isKept("cookie")).isFalse();
+    }
+
+    @Test
+    void proxyHeadersRenamedInQuarkusConfigAreKept() {
+        UpgradeHeaders headers = new UpgradeHeaders("X-Original-Host", "X-Script-Name");
+        assertThat(headers.isKept("x-original-host")).isTrue();
+        assertThat(headers.isKept("X-Script-Name")).isTrue();
+        assertThat(headers.isKept("X-Original-URL")).isFalse();
     }
 }
