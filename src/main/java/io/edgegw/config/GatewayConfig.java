@@ -70,7 +70,7 @@ public interface GatewayConfig {
 
         Tls tls();
 
-        /** Largest jitter before moving to the next node after a node closed with 1001 (going away). */
+        /** Largest jitter before moving to the next node after a node closed with 1000, 1001 or 1012. */
         @WithName("going-away-jitter")
         @WithDefault("250ms")
         Duration goingAwayJitter();
@@ -193,8 +193,8 @@ public interface GatewayConfig {
 
         /**
          * Bytes all sessions together may have written and not yet flushed, each event loop taking an equal share;
-         * past its share a loop closes with 4002 the sessions that hold more than an equal part of it. Absent: a
-         * quarter of the maximum heap.
+         * past its share a loop closes with 4002 the sessions that hold more than twice their mean (past twice its
+         * share: every session holding anything). Absent: a quarter of the maximum heap.
          */
         @WithName("max-outbound-bytes-total")
         Optional<Long> maxOutboundBytesTotal();
