@@ -57,7 +57,7 @@ test('backoff is full jitter under a ceiling that doubles per attempt up to the 
 
 test('close codes map to the README table', () => {
   const table = {
-    1000: 'stop', 1001: 'idle', 1006: 'reconnect', 1008: 'report', 1009: 'report', 1011: 'reconnect',
+    1000: 'stop', 1001: 'idle', 1006: 'reconnect', 1008: 'report', 1009: 'too_big', 1011: 'reconnect',
     1012: 'reconnect', 1013: 'reconnect', 4001: 'stop', 4002: 'reconnect', 4003: 'token', 4000: 'stop', 4999: 'stop',
   };
   for (const [code, action] of Object.entries(table)) assert.equal(closeAction(Number(code)), action, `code ${code}`);
@@ -150,7 +150,31 @@ for (const code of [1000, 4001, 4000, 4999]) {
   });
 }
 
-for (const [code, error] of [[1008, 'policy_violation'], [1009, 'message_too_big']]) {
+test('close 1009 reports message_too_big, resumes writing one request per frame, and stops at a second 1009', async () => {
+  const client = newClient();
+  client.subscribe(['a/t', 'b/t']);
+  const socket = await connected(client, { resume: 'R' });
+  assert.equal(socket.frames.length, 1, 'the subscribe went as one frame');
+  const sends = [client.send('e', 1), client.send('e', 2)];
+  await settle();
+  assert.equal(socket.frames.length, 2, 'both sends in one frame');
+  socket.drop(1009, 'message too big');
+  assert.deepEqual(client.events.error, [{ code: 'message_too_big', closeCode: 1009, message: 'message too big' }]);
+  assert.equal(client.state, State.BACKOFF);
+  await clock.advance(500);
+  const second = FakeSocket.last();
+  assert.equal(second.url.searchParams.get('resume'), 'R');
+  second.welcome({ session: 's-1', restored: { subscriptions: ['a/t', 'b/t'], ignores: [] } });
+  await settle();
+  assert.deepEqual(second.frames.map((f) => f.split('\n').length), [1, 1], 'each resent send in a frame of its own');
+  second.receive({ type: 'ack', id: second.sent[0].id }, { type: 'ack', id: second.sent[1].id });
+  await Promise.all(sends);
+  second.drop(1009, 'again');
+  assert.equal(client.state, State.CLOSED);
+  assert.equal(client.events.error.at(-1).code, 'message_too_big');
+});
+
+for (const [code, error] of [[1008, 'policy_violation']]) {
   test(`close ${code} stops and reports ${error}`, async () => {
     const client = newClient();
     const socket = await connected(client);
@@ -543,7 +567,7 @@ test('a position the app moves while the socket opens is asked again after the w
   assert.deepEqual(await moved, ['b/t']);
 });
 
-test('a resume that asked before the welcome settles waiting requests with that answer, and reports a refusal', async () => {
+test('a resume that asked before the welcome settles waiting requests with that answer; a refusal costs only the refused topic', async () => {
   const client = newClient({ maxUrlLength: 0 });
   const initial = client.subscribe(['a/t', 'b/t']);
   const first = await connected(client);
@@ -551,6 +575,7 @@ test('a resume that asked before the welcome settles waiting requests with that 
     { type: 'message', topic: 'b/t', epoch: 'e1', offset: 1, data: null });
   first.drop(1006);
   const pending = client.subscribe('a/t');
+  const other = client.subscribe('b/t');
   let settled = false;
   pending.then(() => { settled = true; }, () => { settled = true; });
   await clock.advance(500);
@@ -561,12 +586,65 @@ test('a resume that asked before the welcome settles waiting requests with that 
   await settle();
   assert.equal(settled, false, 'waits for the answer to the request sent before the welcome');
   const [early] = second.sent;
+  assert.deepEqual(early.topics, ['a/t', 'b/t']);
+  // refused as a whole (say, a fresh token no longer allows a/t): each topic is asked on its own
   second.receive({ type: 'error', id: early.id, code: 'not_allowed', message: 'no' });
+  await settle();
+  const [aAlone, bAlone] = second.sentOfType('subscribe').slice(1);
+  assert.deepEqual([aAlone.topics, aAlone.since, bAlone.topics, bAlone.since],
+    [['a/t'], { 'a/t': { epoch: 'e1', offset: 1 } }, ['b/t'], { 'b/t': { epoch: 'e1', offset: 1 } }]);
+  second.receive({ type: 'error', id: aAlone.id, code: 'not_allowed', message: 'no' },
+    { type: 'subscribed', id: bAlone.id, topics: ['b/t'] });
   await assert.rejects(pending, { code: 'not_allowed' });
   await assert.rejects(initial, { code: 'not_allowed' }, 'the first request was never answered: this is its answer');
-  assert.deepEqual(client.subscriptions, []);
+  assert.deepEqual(await other, ['b/t']);
+  assert.deepEqual(client.subscriptions, ['b/t']);
+  assert.deepEqual(second.sentOfType('unsubscribe').map((r) => r.topics), [['a/t']],
+    'the gateway had kept a/t from before: taken back there too, so that the two agree');
   assert.deepEqual(client.events.error.map((e) => ({ code: e.code, topics: e.topics })),
-    [{ code: 'not_allowed', topics: ['a/t', 'b/t'] }]);
+    [{ code: 'not_allowed', topics: ['a/t'] }]);
+});
+
+test('a restore refused for a while (rate_limited) is asked again on the same link after a delay', async () => {
+  const client = newClient();
+  client.subscribe(['a/t', 'b/t']);
+  const first = await connected(client);
+  first.drop(1006);
+  await clock.advance(500);
+  const second = FakeSocket.last();
+  second.welcome({ session: 's-2', restored: null });
+  await settle();
+  const [request] = second.sentOfType('subscribe');
+  second.receive({ type: 'error', id: request.id, code: 'rate_limited', message: 'slow down' });
+  await settle();
+  assert.equal(second.sentOfType('subscribe').length, 1);
+  assert.deepEqual(client.subscriptions, ['a/t', 'b/t'], 'kept: it passes');
+  await clock.advance(1000);
+  const [, again] = second.sentOfType('subscribe');
+  assert.deepEqual(again.topics, ['a/t', 'b/t']);
+  assert.deepEqual(client.events.error, []);
+});
+
+test('a restore larger than maxFrameSize goes in several requests instead of being dropped', async () => {
+  const client = newClient({ maxFrameSize: 400 });
+  const topics = Array.from({ length: 40 }, (_, i) => `room/${String(i).padStart(3, '0')}`);
+  client.subscribe(topics);
+  const first = await connected(client);
+  first.receive(...topics.map((topic) => ({ type: 'message', topic, epoch: 'e1', offset: 7, data: null })));
+  first.drop(1006);
+  await clock.advance(500);
+  const second = FakeSocket.last();
+  second.welcome({ session: 's-2', restored: null });
+  await settle();
+  const requests = second.sentOfType('subscribe');
+  assert.ok(requests.length > 1 && requests.length <= 10, `${requests.length} requests: as full as the limit allows`);
+  assert.deepEqual(requests.flatMap((r) => r.topics), topics);
+  for (const r of requests) {
+    assert.deepEqual(Object.keys(r.since), r.topics);
+    assert.ok(JSON.stringify(r).length <= 400, JSON.stringify(r).length);
+  }
+  assert.deepEqual(client.subscriptions, topics);
+  assert.deepEqual(client.events.error, []);
 });
 
 test('a link lost before its welcome asks again on the next one', async () => {
@@ -694,4 +772,104 @@ test('close() closes with 1000 and rejects what is pending', async () => {
   assert.deepEqual(socket.closedWith, { code: 1000, reason: 'closed by the client' });
   await assert.rejects(pending, { code: 'closed' });
   assert.equal(client.state, State.CLOSED);
+});
+
+// ---- edges found in review (2026-11-26) ------------------------------------------------------------------------
+
+test('reconnect() during a backoff wait tries at once', async () => {
+  const client = newClient();
+  const socket = await connected(client, { resume: 'R' });
+  socket.drop(1006); // the wait would be 500 ms with random 0.5
+  assert.equal(client.state, State.BACKOFF);
+  client.reconnect();
+  await settle();
+  assert.equal(FakeSocket.instances.length, 2, 'a new socket without waiting for the backoff');
+  assert.equal(FakeSocket.last().url.searchParams.get('resume'), 'R');
+});
+
+test('a getToken() that never settles is given up after tokenTimeout, and the client backs off and tries again', async () => {
+  let calls = 0;
+  const client = newClient({ getToken: () => { calls++; return calls === 1 ? new Promise(() => {}) : 'fresh'; },
+    tokenTimeout: 3000 });
+  client.connect();
+  await settle();
+  assert.equal(client.state, State.PROBING);
+  await clock.advance(3000);
+  assert.equal(client.state, State.BACKOFF);
+  assert.equal(client.events.error[0].code, 'token_refresh_failed');
+  await clock.advance(500);
+  assert.equal(calls, 2);
+  assert.equal(FakeSocket.last().url.searchParams.get('token'), 'fresh');
+});
+
+test('positions of topics a pattern brings are bounded, least recently delivered first; exact subscriptions stay', async () => {
+  const client = newClient({ maxPatternPositions: 3 });
+  client.subscribe(['chat/**', 'prices/EURUSD']);
+  const socket = await connected(client);
+  const m = (topic, offset) => ({ type: 'message', topic, epoch: 'e1', offset, data: null });
+  // at most maxPatternPositions more positions than subscriptions: 5 here
+  socket.receive(m('prices/EURUSD', 1), m('chat/a', 1), m('chat/b', 1), m('chat/c', 1), m('chat/d', 1), m('chat/a', 2),
+    m('chat/e', 1));
+  assert.deepEqual(Object.keys(client.positions()).sort(), ['chat/a', 'chat/c', 'chat/d', 'chat/e', 'prices/EURUSD'],
+    'chat/b went: delivered least recently');
+  socket.receive(m('chat/f', 1), m('chat/g', 1), m('chat/h', 1), m('chat/i', 1));
+  assert.deepEqual(Object.keys(client.positions()).sort(), ['chat/f', 'chat/g', 'chat/h', 'chat/i', 'prices/EURUSD']);
+});
+
+test('what a welcome or state listener writes goes after the restore and the sends that were waiting', async () => {
+  const client = newClient();
+  client.subscribe('a/t');
+  const queued = client.send('first', 1);
+  client.on('welcome', () => { client.send('from-listener', 2); });
+  const socket = await connected(client);
+  assert.deepEqual(socket.sent.map((l) => l.type === 'send' ? l.event : l.type), ['subscribe', 'first', 'from-listener']);
+  socket.receive({ type: 'ack', id: socket.sent[1].id });
+  await queued;
+});
+
+test('a refused unsubscribe or unignore leaves the client as the gateway is', async () => {
+  const client = newClient();
+  client.subscribe('a/t');
+  client.ignore('a/x');
+  const socket = await connected(client);
+  const unsubscribing = client.unsubscribe('a/t');
+  const unignoring = client.unignore('a/x');
+  await settle();
+  const [unsubscribe] = socket.sentOfType('unsubscribe');
+  const [unignore] = socket.sentOfType('unignore');
+  socket.receive({ type: 'error', id: unsubscribe.id, code: 'rate_limited', message: 'slow down' },
+    { type: 'error', id: unignore.id, code: 'rate_limited', message: 'slow down' });
+  await assert.rejects(unsubscribing, { code: 'rate_limited' });
+  await assert.rejects(unignoring, { code: 'rate_limited' });
+  assert.deepEqual(client.subscriptions, ['a/t']);
+  assert.deepEqual(client.ignores, ['a/x']);
+});
+
+test('a malformed frame from the gateway is reported, and the rest of the frame still delivered', async () => {
+  const client = newClient();
+  client.subscribe('a/t');
+  const socket = await connected(client);
+  socket.receive('null', { type: 'message', topic: 'a/t', epoch: 'e1', offset: 1, data: 1 });
+  const bad = Buffer.from([1, 0, 200, 0x61, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // a topic length past the frame's end
+  socket.onmessage({ data: bad.buffer.slice(bad.byteOffset, bad.byteOffset + bad.length) });
+  assert.deepEqual(client.events.error.map((e) => e.code), ['bad_frame', 'bad_frame']);
+  assert.deepEqual(client.events.message.map((e) => e.offset), [1]);
+});
+
+test('a new session gets its ignores before its subscriptions, and no since for ignored topics', async () => {
+  const client = newClient();
+  client.subscribe(['a/t', 'b/t']);
+  const first = await connected(client);
+  first.receive({ type: 'message', topic: 'a/t', epoch: 'e1', offset: 4, data: null },
+    { type: 'message', topic: 'b/t', epoch: 'e1', offset: 9, data: null });
+  client.ignore('b/*');
+  await settle();
+  first.receive({ type: 'ignored', id: first.sentOfType('ignore')[0].id, topics: ['b/*'] });
+  first.drop(1006);
+  await clock.advance(500);
+  const second = FakeSocket.last();
+  second.welcome({ session: 's-2', restored: null });
+  await settle();
+  assert.deepEqual(second.sent.map((l) => l.type), ['ignore', 'subscribe']);
+  assert.deepEqual(second.sentOfType('subscribe')[0].since, { 'a/t': { epoch: 'e1', offset: 4 } });
 });

@@ -31,7 +31,7 @@ export const State = Object.freeze({
   CONNECTED: 'connected',
   /** Waiting a random delay before the next attempt. */
   BACKOFF: 'backoff',
-  /** Stopped for good: close() was called, or the gateway said not to come back (1000, 1008, 1009, 4001, 4xxx). */
+  /** Stopped for good: close() was called, or the gateway said not to come back (1000, 1008, 4001, 4xxx). */
   CLOSED: 'closed',
 });
 
@@ -76,6 +76,14 @@ const DEFAULTS = Object.freeze({
   tokenParam: 'token',
   /** async () => string: called for a fresh token after 4003 (and before the first connect when `token` is unset). */
   getToken: null,
+  /** How long getToken() may take; past it the attempt backs off as a failed refresh and tries again. */
+  tokenTimeout: 10000,
+  /**
+   * How many more positions than subscriptions the client keeps: topics a pattern brings have one too (for dedupe),
+   * and beyond this the least recently delivered of them go first, so a pattern over ever-new topics does not grow
+   * the page. Positions of topics subscribed by name are always kept.
+   */
+  maxPatternPositions: 10000,
   protocols: ['gateway.v1'],
   /** Injectable for tests: defaults are the browser's. */
   WebSocket: null,
@@ -141,8 +149,9 @@ export function backoffDelay(attempt, { initial, max, multiplier }, random) {
 
 /**
  * What to do when a link closes with `code`, per the close-code table of the gateway's README:
- * 'stop' (1000, 4001, other 4000-4999), 'report' (stop and emit an error: 1008, 1009), 'token' (4003: get a fresh
+ * 'stop' (1000, 4001, other 4000-4999), 'report' (stop and emit an error: 1008), 'token' (4003: get a fresh
  * token, then reconnect), 'idle' (1001: reconnect at once if there is something to do, else on the next call),
+ * 'too_big' (1009: report, write one request per frame from now on, and resume; a second one stops),
  * 'reconnect' (1006, 1011, 1012, 1013, 4002 and anything else: backoff with jitter, then resume).
  */
 export function closeAction(code) {
@@ -150,7 +159,7 @@ export function closeAction(code) {
     case 1000: return 'stop';
     case 1001: return 'idle';
     case 1008: return 'report';
-    case 1009: return 'report';
+    case 1009: return 'too_big';
     case 4001: return 'stop';
     case 4002: return 'reconnect';
     case 4003: return 'token';
@@ -177,10 +186,12 @@ export function decodeBinaryMessage(buffer) {
   let p = 1;
   const topicLength = view.getUint16(p);
   p += 2;
+  if (p + topicLength + 1 + 8 > view.byteLength) return null; // lengths that run past the frame: not ours
   const topic = decoder.decode(new Uint8Array(buffer, p, topicLength));
   p += topicLength;
   const epochLength = view.getUint8(p);
   p += 1;
+  if (p + epochLength + 8 > view.byteLength) return null;
   const epoch = decoder.decode(new Uint8Array(buffer, p, epochLength));
   p += epochLength;
   // offsets stay below 2^53 (PROTOCOL.md), so two 32-bit halves make an exact Number without BigInt
@@ -239,6 +250,10 @@ export class GatewayClient {
     this._sends = new Map(); // send id → record, in call order: queued (not written) and in flight (written)
     this._outbox = [];
     this._flushScheduled = false;
+    /** Several requests per frame, as the gateway batches its own; off after a 1009 (the gateway's limit is lower). */
+    this._packLines = true;
+    /** What the gateway kept of the session at the last welcome: a refused restore is taken back there too. */
+    this._kept = { subscribe: new Set(), ignore: new Set() };
   }
 
   // ---- public API ----------------------------------------------------------------------------------------
@@ -263,6 +278,11 @@ export class GatewayClient {
    * resumption in a demo). The link is closed with 3008, which the gateway treats as resumable.
    */
   reconnect() {
+    if (!this._ws && this.state === State.BACKOFF) { // an app's `online` handler: try now, not at the backoff's end
+      this._attempt = 0;
+      this._attemptConnect('reconnect');
+      return this;
+    }
     if (!this._ws) return this.connect();
     this._abandonLink('client reconnect');
     this._enterBackoff('reconnect', 0);
@@ -292,9 +312,10 @@ export class GatewayClient {
 
   unsubscribe(topics) {
     return this._change('unsubscribe', topics, (list) => {
+      const removed = list.filter((t) => this._subs.has(t));
       list.forEach((t) => this._subs.delete(t));
       this._forgetUncoveredPositions();
-      return { added: [] };
+      return { added: [], removed };
     });
   }
 
@@ -310,12 +331,13 @@ export class GatewayClient {
   /** Cancels an ignore: live delivery resumes (nothing ignored is replayed). */
   unignore(topics) {
     return this._change('unignore', topics, (list) => {
+      const removed = list.filter((t) => this._ignores.has(t));
       list.forEach((t) => this._ignores.delete(t));
       // what was ignored is not replayed: the next offset of these topics may jump, and that is no loss to report
       for (const [topic, position] of this._positions) {
         if (list.some((pattern) => topicMatches(pattern, topic))) position.jump = true;
       }
-      return { added: [] };
+      return { added: [], removed };
     });
   }
 
@@ -377,12 +399,15 @@ export class GatewayClient {
 
   // ---- state machine: every transition goes through _enter --------------------------------------------------
 
-  _enter(state, detail = {}) {
+  /** Returns the `state` event; `emit` false leaves emitting it to the caller (after the welcome's restore). */
+  _enter(state, detail = {}, emit = true) {
     const previous = this.state;
     this._clearStateTimer();
     this._epoch++;
     this.state = state;
-    this._emit('state', { state, previous, ...detail });
+    const event = { state, previous, ...detail };
+    if (emit) this._emit('state', event);
+    return event;
   }
 
   _clearStateTimer() {
@@ -396,7 +421,9 @@ export class GatewayClient {
     const epoch = this._epoch;
     if (this._needToken) {
       try {
-        this._token = await this._o.getToken();
+        // a token endpoint that never answers must not hold the client in PROBING for ever
+        this._token = await withTimeout(this._o.getToken(), this._o.tokenTimeout, this._o,
+          'getToken() did not settle within tokenTimeout');
         this._needToken = false;
       } catch (e) {
         if (epoch !== this._epoch) return;
@@ -459,9 +486,8 @@ export class GatewayClient {
     if (topics.length === 0) return;
     // one that would not fit the frame limit is left to the sync after the welcome, which reports it
     if (this._tooBig(JSON.stringify({ type: 'subscribe', id: `r-${this._nextId}`, topics, since }))) return;
-    const request = this._request('subscribe', topics, since);
-    request.catch((e) => this._refused('subscribe', topics, e));
-    this._early = { since, request };
+    // answered after the welcome (the gateway holds it until the session is restored), so _kept is known by then
+    this._early = { since, outcomes: this._restore('subscribe', topics, since) };
   }
 
   /**
@@ -518,8 +544,14 @@ export class GatewayClient {
     const wasConnected = this._welcomed;
     this._detachLink();
     const action = closeAction(code);
-    if (action === 'stop' || action === 'report') {
-      return this._stop(code, reason, action === 'report');
+    if (action === 'stop' || action === 'report' || (action === 'too_big' && !this._packLines)) {
+      return this._stop(code, reason, action !== 'stop');
+    }
+    if (action === 'too_big') {
+      // a frame of several requests passed the gateway's limit (each is checked against maxFrameSize, which must
+      // then be above the gateway's): from now on one request per frame, and the session resumes, resending sends
+      this._packLines = false;
+      this._emit('error', { code: 'message_too_big', closeCode: code, message: reason });
     }
     if (action === 'token') {
       if (typeof this._o.getToken !== 'function') return this._stop(code, reason, true);
@@ -639,6 +671,7 @@ export class GatewayClient {
     if (typeof data !== 'string') {
       const message = decodeBinaryMessage(data);
       if (message) this._deliver(message);
+      else this._emit('error', { code: 'bad_frame', message: 'a binary frame that is not a topic message' });
       return;
     }
     // one frame may carry several messages, one per line (PROTOCOL.md section 0)
@@ -649,6 +682,10 @@ export class GatewayClient {
         m = JSON.parse(line);
       } catch (e) {
         this._emit('error', { code: 'bad_frame', message: 'unparseable line from the gateway' });
+        continue;
+      }
+      if (m === null || typeof m !== 'object') {
+        this._emit('error', { code: 'bad_frame', message: 'a line from the gateway that is not an object' });
         continue;
       }
       this._handle(m);
@@ -687,7 +724,9 @@ export class GatewayClient {
       this._emit('gap', { topic: m.topic, epoch: m.epoch, from: last.offset + 1, to: m.offset - 1, reset: false,
         detectedBy: 'client' });
     }
+    if (!this._subs.has(m.topic)) this._positions.delete(m.topic); // re-inserted last: least recent go first
     this._positions.set(m.topic, { epoch: m.epoch, offset: m.offset });
+    if (this._positions.size > this._subs.size + this._o.maxPatternPositions) this._evictPatternPosition();
     this.stats.messages++;
     this._emit('message', { topic: m.topic, epoch: m.epoch, offset: m.offset, data: m.data, binary: !!m.binary });
   }
@@ -726,14 +765,17 @@ export class GatewayClient {
     if (this._everConnected) this.stats.reconnects++;
     if (resumed) this.stats.resumed++;
     this._everConnected = true;
-    this._enter(State.CONNECTED, { session: w.session, resumed });
+    const entered = this._enter(State.CONNECTED, { session: w.session, resumed }, false);
     this._armDeadline();
     this._armPing();
     // a link that stays up a while proves the path healthy: later failures start from a short delay again
     this._stateTimer = this._o.setTimeout(() => { this._attempt = 0; }, this._o.backoff.stableAfter);
-    this._emit('welcome', { session: w.session, resumed, restored: w.restored ?? null });
+    // the session is brought back before the app hears of the link: what its listeners write comes after the
+    // restore and after the sends that were waiting, in call order
     this._sync(w.restored ?? null);
     this._resendAndFlushSends(newSession);
+    this._emit('state', entered);
+    this._emit('welcome', { session: w.session, resumed, restored: w.restored ?? null });
   }
 
   /**
@@ -746,6 +788,7 @@ export class GatewayClient {
   _sync(restored) {
     const hadSubs = new Set(restored?.subscriptions || []);
     const hadIgnores = new Set(restored?.ignores || []);
+    this._kept = { subscribe: hadSubs, ignore: hadIgnores };
     const early = this._early;
     const urlSince = this._urlSince || {};
     this._early = null;
@@ -760,31 +803,28 @@ export class GatewayClient {
     // the gateway applies the URL's positions to the subscriptions it restores, and ignores them otherwise
     const restoredFrom = (t) => hadSubs.has(t) && current(urlSince[t], t);
     const recover = restored ? this._recoverySince([...this._subs].filter((t) => hadSubs.has(t))) : {};
+    // ignores first: a topic the app ignores is never delivered between its subscribe and its ignore
     const plan = {
+      ignore: [...this._ignores].filter((t) => !hadIgnores.has(t)),
+      unignore: [...hadIgnores].filter((t) => !this._ignores.has(t)),
       unsubscribe: [...new Set([...hadSubs, ...Object.keys(asked)])].filter((t) => !this._subs.has(t)),
       subscribe: [...this._subs].filter((t) => !askedFor(t) && !restoredFrom(t) && (!hadSubs.has(t) || t in recover)),
-      unignore: [...hadIgnores].filter((t) => !this._ignores.has(t)),
-      ignore: [...this._ignores].filter((t) => !hadIgnores.has(t)),
     };
-    const sent = {};
+    const outcomes = {};
     for (const [kind, topics] of Object.entries(plan)) {
       if (topics.length === 0) continue;
-      let since;
-      if (kind === 'subscribe') {
-        since = {};
-        for (const topic of topics) {
-          const position = this._positions.get(topic);
-          if (position && isExactTopic(topic)) since[topic] = { epoch: position.epoch, offset: position.offset };
-        }
-      }
-      sent[kind] = this._request(kind, topics, since);
-      sent[kind].catch((e) => this._refused(kind, topics, e));
+      // positions of ignored topics are stale (what was ignored is not replayed): those resume live
+      const since = kind === 'subscribe' ? this._recoverySince(topics) : undefined;
+      outcomes[kind] = this._restore(kind, topics, since);
     }
-    // requests made while there was no link settle with the requests of their kind that carry their topics
+    // requests made while there was no link settle with the outcome of their own topics
     for (const waiter of this._waiting.splice(0)) {
       const answers = [];
-      if (sent[waiter.kind] && waiter.topics.some((t) => plan[waiter.kind].includes(t))) answers.push(sent[waiter.kind]);
-      if (early && waiter.kind === 'subscribe' && waiter.topics.some((t) => askedFor(t))) answers.push(early.request);
+      for (const topic of waiter.topics) {
+        const outcome = outcomes[waiter.kind]?.get(topic)
+          ?? (waiter.kind === 'subscribe' && askedFor(topic) ? early.outcomes.get(topic) : undefined);
+        if (outcome) answers.push(outcome);
+      }
       if (answers.length === 0) {
         waiter.resolve(waiter.topics);
       } else {
@@ -794,16 +834,86 @@ export class GatewayClient {
   }
 
   /**
-   * A subscription (or ignore) the gateway refuses now would be refused on every link: it is dropped and the app
-   * hears it once, also when a request carried over from a lost link fails with the one that replaced it.
+   * Asks the gateway for `kind` on `topics` in requests that fit the frame limit, and sees each topic through:
+   * a request refused as a whole (several topics, one bad) is asked again topic by topic, so that one refused topic
+   * does not take the others with it; one refused for a while (rate_limited, upstream_unavailable) is asked again
+   * after a growing delay while the link lasts (the next link's sync asks otherwise); a topic refused for good is
+   * dropped, taken back on the gateway when the session kept it there, and reported once. Returns topic → promise:
+   * resolved when the client keeps the topic, rejected with the refusal.
    */
-  _refused(kind, topics, e) {
+  _restore(kind, topics, since) {
+    const outcomes = new Map();
+    const settle = new Map();
+    for (const topic of topics) {
+      outcomes.set(topic, new Promise((resolve, reject) => settle.set(topic, { resolve, reject })));
+      outcomes.get(topic).catch(() => {}); // observed by waiters, if any
+    }
+    const ws = this._ws;
+    const ask = (chunk, attempt) => {
+      const chunkSince = since ? pick(since, chunk) : undefined;
+      this._request(kind, chunk, chunkSince).then(
+        () => chunk.forEach((t) => settle.get(t).resolve()),
+        (e) => {
+          if (ws !== this._ws) { // settled by a later link's sync, which keeps the books
+            chunk.forEach((t) => settle.get(t).reject(e));
+            return;
+          }
+          if (TRANSIENT_REFUSALS.has(e.code)) {
+            const ceiling = Math.min(this._o.backoff.max, this._o.backoff.initial * 2 ** Math.min(attempt, 16));
+            this._o.setTimeout(() => {
+              if (ws === this._ws && ws !== null) ask(chunk, attempt + 1);
+              else chunk.forEach((t) => settle.get(t).resolve()); // kept: the next link's sync asks again
+            }, ceiling / 2 + Math.floor(this._o.random() * ceiling / 2));
+            return;
+          }
+          if (chunk.length > 1) {
+            chunk.forEach((t) => ask([t], 0));
+            return;
+          }
+          this._refusedForGood(kind, chunk[0], e);
+          settle.get(chunk[0]).reject(e);
+        });
+    };
+    for (const chunk of this._chunks(kind, topics, since)) ask(chunk, 0);
+    return outcomes;
+  }
+
+  /** Splits topics into requests whose line fits maxFrameSize (a topic is at most 256 bytes, so each fits). */
+  _chunks(kind, topics, since) {
+    // the line's size, counted as it grows (an id of 12 characters is more than any this client makes)
+    const base = byteLength(JSON.stringify({ type: kind, id: 'r-0000000000', topics: [], since: {} }));
+    const chunks = [];
+    let chunk = [];
+    let size = base;
+    for (const topic of topics) {
+      const name = byteLength(JSON.stringify(topic));
+      const cost = name + 1 + (since && since[topic] ? name + 2 + byteLength(JSON.stringify(since[topic])) : 0);
+      if (chunk.length > 0 && size + cost > this._o.maxFrameSize) {
+        chunks.push(chunk);
+        chunk = [];
+        size = base;
+      }
+      chunk.push(topic);
+      size += cost;
+    }
+    if (chunk.length > 0) chunks.push(chunk);
+    return chunks;
+  }
+
+  /**
+   * A subscription or ignore the gateway refuses now would be refused on every link: it is dropped (taken back on
+   * the gateway when the session kept it, so that the two agree) and the app hears it once.
+   */
+  _refusedForGood(kind, topic, e) {
     const set = kind === 'subscribe' ? this._subs : kind === 'ignore' ? this._ignores : null;
     if (set) {
-      if (!topics.some((t) => set.has(t))) return;
-      topics.forEach((t) => set.delete(t));
+      if (!set.has(topic)) return; // the app let it go meanwhile
+      set.delete(topic);
+      if (this._kept[kind]?.has(topic)) {
+        this._request(kind === 'subscribe' ? 'unsubscribe' : 'unignore', [topic]).catch(() => {});
+      }
     }
-    this._emit('error', { code: e.code, message: e.message, id: e.id, topics });
+    this._emit('error', { code: e.code, message: e.message, id: e.id, topics: [topic] });
   }
 
   /**
@@ -869,7 +979,7 @@ export class GatewayClient {
       return Promise.reject(e);
     }
     if (this.state === State.CLOSED) return Promise.reject(new GatewayError('closed', 'the client is closed'));
-    const { added, since } = record(list);
+    const { added, removed, since } = record(list);
     if (this.state !== State.CONNECTED) {
       // the sync after the next welcome sends it (with `since` from the positions just recorded)
       return new Promise((resolve, reject) => {
@@ -882,6 +992,10 @@ export class GatewayClient {
       // refused as a whole: what this call added is not kept, so the next link does not ask again
       const set = kind === 'subscribe' ? this._subs : this._ignores;
       request.catch(() => added.forEach((t) => set.delete(t)));
+    } else {
+      // refused: the gateway keeps what it had, and so does the client, so that the two agree
+      const set = kind === 'unsubscribe' ? this._subs : this._ignores;
+      request.catch(() => removed.forEach((t) => set.add(t)));
     }
     return request;
   }
@@ -927,7 +1041,7 @@ export class GatewayClient {
     let bytes = 0;
     for (const line of lines) {
       const size = byteLength(line);
-      if (frame.length > 0 && bytes + 1 + size > this._o.maxFrameSize) {
+      if (frame.length > 0 && (!this._packLines || bytes + 1 + size > this._o.maxFrameSize)) {
         ws.send(frame.join('\n'));
         frame = [];
         bytes = 0;
@@ -937,6 +1051,16 @@ export class GatewayClient {
     }
     ws.send(frame.join('\n'));
     if (this._welcomed) this._armPing(); // the welcome arms it for what was written before
+  }
+
+  /** Drops the least recently delivered position of a topic not subscribed by name. */
+  _evictPatternPosition() {
+    for (const topic of this._positions.keys()) {
+      if (!this._subs.has(topic)) {
+        this._positions.delete(topic);
+        return;
+      }
+    }
   }
 
   _forgetUncoveredPositions() {
@@ -958,6 +1082,24 @@ export class GatewayClient {
       }
     }
   }
+}
+
+/** Refusals that pass: a restore refused with one is asked again later on the same link. */
+const TRANSIENT_REFUSALS = new Set(['rate_limited', 'upstream_unavailable']);
+
+function pick(since, topics) {
+  const picked = {};
+  for (const topic of topics) if (since[topic]) picked[topic] = since[topic];
+  return Object.keys(picked).length > 0 ? picked : undefined;
+}
+
+/** `promise`, or a rejection after `ms` on the client's clock. */
+function withTimeout(promise, ms, clock, message) {
+  let timer = null;
+  const timeout = new Promise((resolve, reject) => {
+    timer = clock.setTimeout(() => reject(new GatewayError('timeout', message)), ms);
+  });
+  return Promise.race([Promise.resolve(promise), timeout]).finally(() => clock.clearTimeout(timer));
 }
 
 function resolveSocketUrl(url) {

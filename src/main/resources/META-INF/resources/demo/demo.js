@@ -61,7 +61,11 @@ client.on('welcome', (w) => {
 });
 
 client.on('gap', (g) => {
-  const what = g.reset ? `history restarted (epoch ${g.epoch}): state reloaded` : `lost offsets ${g.from}–${g.to}`;
+  // what was lost is not coming: a price shown is stale until the topic's next message replaces it
+  const row = prices.get(g.topic);
+  if (row) row.dataset.stale = 'true';
+  const what = g.reset ? `history restarted (epoch ${g.epoch}): values shown may be stale until the next update`
+    : `lost offsets ${g.from}–${g.to}`;
   log('warn', `gap on ${g.topic}: ${what}`);
   renderCounters();
 });
@@ -77,6 +81,10 @@ client.on('direct', (d) => {
 
 client.on('message', (m) => {
   countTopic(m);
+  if (m.binary || m.data === null || typeof m.data !== 'object') { // the demo nodes publish JSON objects only
+    log('info', `message on ${m.topic} (offset ${m.offset}) the demo does not render: ${m.binary ? 'binary' : typeof m.data}`);
+    return;
+  }
   if (m.topic.startsWith('prices/')) renderPrice(m);
   else if (m.topic.startsWith('news/')) renderHeadline(m);
   else if (m.topic === 'clock/utc') $('clock').textContent = `${String(m.data.iso).slice(11, 19)} UTC`;
@@ -105,7 +113,8 @@ function renderPrice(m) {
 
 function renderHeadline(m) {
   const list = $('news');
-  const time = new Date(m.data.ts).toISOString().slice(11, 19);
+  const at = new Date(m.data.ts);
+  const time = Number.isFinite(at.getTime()) ? at.toISOString().slice(11, 19) : '';
   list.prepend(el('li', { 'data-topic': m.topic }, el('span', { class: 'tag' }, m.topic.slice('news/'.length)),
     el('span', { class: 'headline' }, m.data.headline), el('time', { class: 'muted' }, time)));
   while (list.children.length > MAX_HEADLINES) list.lastElementChild.remove();
