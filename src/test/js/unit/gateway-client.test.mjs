@@ -22,6 +22,7 @@ function newClient(options = {}) {
     WebSocket: FakeSocket,
     fetch: health.fetch,
     random: () => 0.5,
+    now: () => clock.now,
     setTimeout: clock.setTimeout,
     clearTimeout: clock.clearTimeout,
     ...options,
@@ -872,4 +873,49 @@ test('a new session gets its ignores before its subscriptions, and no since for 
   await settle();
   assert.deepEqual(second.sent.map((l) => l.type), ['ignore', 'subscribe']);
   assert.deepEqual(second.sentOfType('subscribe')[0].since, { 'a/t': { epoch: 'e1', offset: 4 } });
+});
+
+test('writes are paced under the gateway\'s rate limit: a burst, then requestRate a second', async () => {
+  const client = newClient({ requestRate: 100, requestBurst: 200, sendTimeout: 60000 });
+  const socket = await connected(client);
+  const sends = Array.from({ length: 500 }, (_, i) => client.send('e', i));
+  sends.forEach((p) => p.catch(() => {}));
+  await settle();
+  assert.equal(socket.sentOfType('send').length, 200, 'the burst');
+  await clock.advance(1000);
+  assert.equal(socket.sentOfType('send').length, 300, 'then 100 a second');
+  assert.ok(socket.frames.length < 20, `${socket.frames.length} frames: paced lines leave several to a frame`);
+  assert.deepEqual(socket.sentOfType('send').map((l) => l.data), Array.from({ length: 300 }, (_, i) => i), 'in order');
+  await clock.advance(3000);
+  assert.equal(socket.sentOfType('send').length, 500);
+});
+
+test('a send still waiting for its turn when the link drops was never written: a new session writes it, not rejects it', async () => {
+  const client = newClient({ requestRate: 10, requestBurst: 1, sendTimeout: 60000 });
+  const socket = await connected(client);
+  const first = client.send('e', 1);
+  first.catch(() => {});
+  const second = client.send('e', 2);
+  await settle();
+  assert.equal(socket.sentOfType('send').length, 1);
+  socket.drop(1006);
+  await clock.advance(500);
+  const next = FakeSocket.last();
+  next.welcome({ session: 's-2', restored: null });
+  await clock.advance(200);
+  assert.deepEqual(next.sentOfType('send').map((l) => l.data), [2], 'the written one is of unknown outcome; the other goes');
+  next.receive({ type: 'ack', id: next.sentOfType('send')[0].id });
+  await second;
+  await assert.rejects(first, { code: 'upstream_unavailable' });
+});
+
+test('a ping does not wait behind paced writes', async () => {
+  const client = newClient({ requestRate: 1, requestBurst: 1, sendTimeout: 600000 });
+  const socket = await connected(client, { heartbeat: 1000 });
+  for (let i = 0; i < 5; i++) client.send('e', i).catch(() => {});
+  await settle();
+  socket.receive({ type: 'pong' });
+  await clock.advance(1000);
+  assert.ok(socket.sentOfType('ping').length >= 1, 'pinged while sends wait');
+  assert.ok(socket.sentOfType('send').length < 5);
 });

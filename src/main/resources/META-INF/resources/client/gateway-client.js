@@ -85,10 +85,18 @@ const DEFAULTS = Object.freeze({
    */
   maxPatternPositions: 10000,
   protocols: ['gateway.v1'],
+  /**
+   * Requests (and sends, pings) written per second at most, after a burst: below the gateway's defaults
+   * (`gateway.client.rate` 200, `gateway.client.burst` 400), so that its rate limit never refuses this client.
+   * Set them below the gateway's when it is configured lower.
+   */
+  requestRate: 180,
+  requestBurst: 360,
   /** Injectable for tests: defaults are the browser's. */
   WebSocket: null,
   fetch: null,
   random: Math.random,
+  now: () => Date.now(),
   setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
   clearTimeout: (handle) => globalThis.clearTimeout(handle),
 });
@@ -248,8 +256,10 @@ export class GatewayClient {
     this._requests = new Map(); // request id → {kind, topics, resolve, reject} written on the current link
     this._waiting = []; // requests made without a link: settled by the sync after the next welcome
     this._sends = new Map(); // send id → record, in call order: queued (not written) and in flight (written)
-    this._outbox = [];
+    this._outbox = []; // {line, record}: lines waiting for the next frame (record: the send's, if it is one)
     this._flushScheduled = false;
+    this._flushTimer = null;
+    this._bucket = { tokens: o.requestBurst, at: o.now() };
     /** Several requests per frame, as the gateway batches its own; off after a 1009 (the gateway's limit is lower). */
     this._packLines = true;
     /** What the gateway kept of the session at the last welcome: a refused restore is taken back there too. */
@@ -592,6 +602,11 @@ export class GatewayClient {
     this._clearStateTimer();
     this._clearHeartbeat();
     this._outbox = [];
+    if (this._flushTimer !== null) {
+      this._o.clearTimeout(this._flushTimer);
+      this._flushTimer = null;
+      this._flushScheduled = false;
+    }
     this._waiting.push(...this._requests.values());
     this._requests.clear();
   }
@@ -631,7 +646,7 @@ export class GatewayClient {
 
   /** A ping unanswered for heartbeatTimeout (any frame answers it) means the link is dead (half-open TCP). */
   _ping() {
-    this._write('{"type":"ping"}');
+    this._write(PING);
     if (this._pongTimer !== null) return; // the first unanswered ping sets the deadline
     this._pongTimer = this._o.setTimeout(() => {
       this._pongTimer = null;
@@ -1014,18 +1029,31 @@ export class GatewayClient {
     });
   }
 
+  /** `record.written` once it leaves in a frame: one still waiting here when the link drops is only queued. */
   _writeSend(record) {
-    record.written = true;
-    this._write(record.line);
+    this._write(record.line, record);
   }
 
   _tooBig(line) {
     return byteLength(line) > this._o.maxFrameSize;
   }
 
-  /** Lines written in one task leave as one frame (newline-separated), as the gateway batches its own. */
-  _write(line) {
-    this._outbox.push(line);
+  /**
+   * Lines written in one task leave as one frame (newline-separated), as the gateway batches its own, at most
+   * `requestRate` a second after a burst of `requestBurst`: the gateway refuses requests beyond its rate and closes a
+   * session that piles up refusals with 1008, which would stop the client for good (an app sending a thousand events
+   * at once, or the resends and queued sends after a resume). A ping goes at once, in a frame of its own, counted
+   * against the rate but never waiting behind paced lines: its answer is what proves the link alive.
+   */
+  _write(line, record = null) {
+    if (line === PING && this._ws) {
+      this._takeTokens(0);
+      this._bucket.tokens -= 1;
+      this._ws.send(line);
+      if (this._welcomed) this._armPing(); // a write like any other
+      return;
+    }
+    this._outbox.push({ line, record });
     if (this._flushScheduled) return;
     this._flushScheduled = true;
     queueMicrotask(() => this._flush());
@@ -1035,11 +1063,14 @@ export class GatewayClient {
     this._flushScheduled = false;
     const ws = this._ws;
     if (!ws || this._outbox.length === 0) return;
-    const lines = this._outbox;
-    this._outbox = [];
+    const allowed = this._takeTokens(this._outbox.length);
+    if (allowed < this._outbox.length) this._flushLater(Math.min(this._outbox.length - allowed, PACED_BATCH));
+    if (allowed === 0) return;
+    const lines = this._outbox.splice(0, allowed);
     let frame = [];
     let bytes = 0;
-    for (const line of lines) {
+    for (const { line, record } of lines) {
+      if (record) record.written = true;
       const size = byteLength(line);
       if (frame.length > 0 && (!this._packLines || bytes + 1 + size > this._o.maxFrameSize)) {
         ws.send(frame.join('\n'));
@@ -1051,6 +1082,27 @@ export class GatewayClient {
     }
     ws.send(frame.join('\n'));
     if (this._welcomed) this._armPing(); // the welcome arms it for what was written before
+  }
+
+  /** Requests the bucket allows now, at most `wanted`, taken from it. */
+  _takeTokens(wanted) {
+    const now = this._o.now();
+    const bucket = this._bucket;
+    bucket.tokens = Math.min(this._o.requestBurst, bucket.tokens + (now - bucket.at) * this._o.requestRate / 1000);
+    bucket.at = now;
+    const taken = Math.min(wanted, Math.floor(bucket.tokens));
+    bucket.tokens -= taken;
+    return taken;
+  }
+
+  /** Flushes again once the bucket holds `batch` more requests (paced lines leave in frames of several). */
+  _flushLater(batch) {
+    this._flushScheduled = true;
+    const wait = Math.max(1, Math.ceil((batch - this._bucket.tokens) * 1000 / this._o.requestRate));
+    this._flushTimer = this._o.setTimeout(() => {
+      this._flushTimer = null;
+      this._flush();
+    }, wait);
   }
 
   /** Drops the least recently delivered position of a topic not subscribed by name. */
@@ -1083,6 +1135,10 @@ export class GatewayClient {
     }
   }
 }
+
+const PING = '{"type":"ping"}';
+/** Lines a paced flush waits for before it writes: fewer, fuller frames than one per token. */
+const PACED_BATCH = 20;
 
 /** Refusals that pass: a restore refused with one is asked again later on the same link. */
 const TRANSIENT_REFUSALS = new Set(['rate_limited', 'upstream_unavailable']);
