@@ -919,3 +919,125 @@ test('a ping does not wait behind paced writes', async () => {
   assert.ok(socket.sentOfType('ping').length >= 1, 'pinged while sends wait');
   assert.ok(socket.sentOfType('send').length < 5);
 });
+
+test('a send that times out while waiting for its turn is never written', async () => {
+  const client = newClient({ requestRate: 0.1, requestBurst: 1, sendTimeout: 2000 }); // one write per 10 s
+  const socket = await connected(client);
+  client.send('e', 0).catch(() => {});
+  const late = client.send('e', 1);
+  late.catch(() => {});
+  await settle();
+  assert.equal(socket.sentOfType('send').length, 1);
+  await clock.advance(2000);
+  await assert.rejects(late, { code: 'upstream_unavailable', message: 'no connection to the gateway in time' });
+  await clock.advance(30000);
+  assert.deepEqual(socket.sentOfType('send').map((l) => l.data), [0], 'the app was told it failed: it never leaves');
+});
+
+test('a restore carried to the next link settles each waiting call by its own topic', async () => {
+  const client = newClient();
+  const first = await connected(client);
+  first.drop(1006);
+  const a = client.subscribe('a/t');
+  const b = client.subscribe('b/t');
+  a.catch(() => {});
+  await clock.advance(500);
+  const second = FakeSocket.last();
+  second.welcome({ session: 's-2', restored: null });
+  await settle();
+  assert.deepEqual(second.sentOfType('subscribe')[0].topics, ['a/t', 'b/t']);
+  second.drop(1006); // before the answer: the request goes on to the next link
+  await clock.advance(1000);
+  const third = FakeSocket.last();
+  third.welcome({ session: 's-3', restored: null });
+  await settle();
+  const [both] = third.sentOfType('subscribe');
+  third.receive({ type: 'error', id: both.id, code: 'not_allowed', message: 'no' });
+  await settle();
+  const [aAlone, bAlone] = third.sentOfType('subscribe').slice(1);
+  third.receive({ type: 'error', id: aAlone.id, code: 'not_allowed', message: 'no' },
+    { type: 'subscribed', id: bAlone.id, topics: ['b/t'] });
+  await assert.rejects(a, { code: 'not_allowed' });
+  assert.deepEqual(await b, ['b/t']);
+  assert.deepEqual(client.subscriptions, ['b/t']);
+});
+
+test('a restore retry leaves out what the app let go meanwhile', async () => {
+  const client = newClient();
+  client.subscribe(['a/t', 'b/t']);
+  const first = await connected(client);
+  first.drop(1006);
+  await clock.advance(500);
+  const second = FakeSocket.last();
+  second.welcome({ session: 's-2', restored: null });
+  await settle();
+  const [request] = second.sentOfType('subscribe');
+  second.receive({ type: 'error', id: request.id, code: 'rate_limited', message: 'slow down' });
+  client.unsubscribe('a/t');
+  await clock.advance(1000);
+  assert.deepEqual(second.sentOfType('subscribe').map((r) => r.topics), [['a/t', 'b/t'], ['b/t']]);
+});
+
+test('close() during a restore retry rejects the calls waiting on it with closed', async () => {
+  const client = newClient();
+  const first = await connected(client);
+  first.drop(1006);
+  const pending = client.subscribe('a/t');
+  await clock.advance(500);
+  const second = FakeSocket.last();
+  second.welcome({ session: 's-2', restored: null });
+  await settle();
+  const [request] = second.sentOfType('subscribe');
+  second.receive({ type: 'error', id: request.id, code: 'rate_limited', message: 'slow down' });
+  await settle();
+  client.close();
+  await assert.rejects(pending, { code: 'closed' });
+  await clock.advance(60000);
+  assert.equal(second.sentOfType('subscribe').length, 1, 'no retry after close()');
+});
+
+test('a call waiting on a restore refused with rate_limited settles once the retry is answered', async () => {
+  const client = newClient();
+  const first = await connected(client);
+  first.drop(1006);
+  const pending = client.subscribe('a/t');
+  await clock.advance(500);
+  const second = FakeSocket.last();
+  second.welcome({ session: 's-2', restored: null });
+  await settle();
+  second.receive({ type: 'error', id: second.sentOfType('subscribe')[0].id, code: 'rate_limited', message: 'slow' });
+  await clock.advance(1000);
+  const retry = second.sentOfType('subscribe')[1];
+  second.receive({ type: 'subscribed', id: retry.id, topics: retry.topics });
+  assert.deepEqual(await pending, ['a/t']);
+});
+
+test('what a state listener writes on connected also goes after the restore', async () => {
+  const client = newClient();
+  client.subscribe('a/t');
+  client.on('state', (e) => { if (e.state === State.CONNECTED) client.send('from-state', 1).catch(() => {}); });
+  const socket = await connected(client);
+  assert.deepEqual(socket.sent.map((l) => (l.type === 'send' ? l.event : l.type)), ['subscribe', 'from-state']);
+});
+
+test('after a 1009 the client keeps its requests to half its frame budget', async () => {
+  const client = newClient({ maxFrameSize: 4000 });
+  const socket = await connected(client, { resume: 'R' });
+  socket.drop(1009, 'too big');
+  await clock.advance(500);
+  FakeSocket.last().welcome({ session: 's-1', restored: { subscriptions: [], ignores: [] } });
+  await settle();
+  await assert.rejects(client.send('big', 'x'.repeat(2500)), { code: 'message_too_big' });
+});
+
+test('a ping that takes the rate bucket below zero delays the next write instead of sending an empty frame', async () => {
+  const client = newClient({ requestRate: 0.1, requestBurst: 1, sendTimeout: 600000 });
+  const socket = await connected(client, { heartbeat: 1000 });
+  client.send('e', 0).catch(() => {}); // the one token
+  await clock.advance(1000); // a ping: the bucket goes below zero
+  assert.equal(socket.sentOfType('ping').length, 1);
+  client.send('e', 1).catch(() => {});
+  await settle();
+  assert.ok(socket.frames.every((f) => f.length > 0), 'no empty frame');
+  assert.deepEqual(socket.sentOfType('send').map((l) => l.data), [0]);
+});

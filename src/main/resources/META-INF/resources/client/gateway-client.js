@@ -264,6 +264,9 @@ export class GatewayClient {
     this._packLines = true;
     /** What the gateway kept of the session at the last welcome: a refused restore is taken back there too. */
     this._kept = { subscribe: new Set(), ignore: new Set() };
+    this._restoreRetries = new Set();
+    /** Frame budget: maxFrameSize, halved by a 1009 (the gateway's limit is lower than the option says). */
+    this._frameLimit = o.maxFrameSize;
   }
 
   // ---- public API ----------------------------------------------------------------------------------------
@@ -364,7 +367,7 @@ export class GatewayClient {
     const id = `c-${this._nextId++}`;
     const line = JSON.stringify({ type: 'send', id, event, data: data === undefined ? null : data });
     if (this._tooBig(line)) {
-      return Promise.reject(new GatewayError('message_too_big', `send of ${event} exceeds ${this._o.maxFrameSize} bytes`));
+      return Promise.reject(new GatewayError('message_too_big', `send of ${event} exceeds ${this._frameLimit} bytes`));
     }
     const queued = [...this._sends.values()].filter((s) => !s.written).length;
     if (this.state !== State.CONNECTED && queued >= this._o.sendQueueCapacity) {
@@ -374,6 +377,9 @@ export class GatewayClient {
       const record = { id, line, resolve, reject, written: false, resent: false, timer: null };
       record.timer = this._o.setTimeout(() => {
         this._sends.delete(id);
+        // one still waiting for its turn is taken out: it must not leave after the app was told it failed
+        const waiting = this._outbox.findIndex((entry) => entry.record === record);
+        if (waiting >= 0) this._outbox.splice(waiting, 1);
         reject(new GatewayError('upstream_unavailable', record.written
           ? 'no answer in time: the outcome is unknown' : 'no connection to the gateway in time', { id }));
       }, options.timeout ?? this._o.sendTimeout);
@@ -561,6 +567,7 @@ export class GatewayClient {
       // a frame of several requests passed the gateway's limit (each is checked against maxFrameSize, which must
       // then be above the gateway's): from now on one request per frame, and the session resumes, resending sends
       this._packLines = false;
+      this._frameLimit = Math.min(this._frameLimit, Math.max(1024, Math.floor(this._frameLimit / 2)));
       this._emit('error', { code: 'message_too_big', closeCode: code, message: reason });
     }
     if (action === 'token') {
@@ -596,6 +603,7 @@ export class GatewayClient {
   /** Forgets the current socket: timers stop, unanswered requests wait for the next link's sync. */
   _detachLink() {
     this._ws = null;
+    this._cancelRestoreRetries(null);
     this._welcomed = false;
     this._urlSince = null;
     this._early = null;
@@ -612,6 +620,7 @@ export class GatewayClient {
   }
 
   _stop(code, reason, report) {
+    this._cancelRestoreRetries(new GatewayError('closed', `the client stopped (close code ${code})`, { closeCode: code }));
     const ws = this._ws;
     this._detachLink();
     if (ws) {
@@ -865,32 +874,62 @@ export class GatewayClient {
     }
     const ws = this._ws;
     const ask = (chunk, attempt) => {
-      const chunkSince = since ? pick(since, chunk) : undefined;
-      this._request(kind, chunk, chunkSince).then(
-        () => chunk.forEach((t) => settle.get(t).resolve()),
+      // what the app changed its mind about meanwhile is settled by the app's own request
+      const still = chunk.filter((t) => this._wants(kind, t));
+      chunk.filter((t) => !still.includes(t)).forEach((t) => settle.get(t).resolve());
+      if (still.length === 0) return;
+      const chunkSince = since ? pick(since, still) : undefined;
+      this._request(kind, still, chunkSince).then(
+        () => still.forEach((t) => settle.get(t).resolve()),
         (e) => {
-          if (ws !== this._ws) { // settled by a later link's sync, which keeps the books
-            chunk.forEach((t) => settle.get(t).reject(e));
+          if (ws !== this._ws) { // answered through a later link's sync, which kept the books: per topic
+            still.forEach((t) => (e.code !== 'closed' && this._wants(kind, t)
+              ? settle.get(t).resolve() : settle.get(t).reject(e)));
             return;
           }
           if (TRANSIENT_REFUSALS.has(e.code)) {
             const ceiling = Math.min(this._o.backoff.max, this._o.backoff.initial * 2 ** Math.min(attempt, 16));
-            this._o.setTimeout(() => {
-              if (ws === this._ws && ws !== null) ask(chunk, attempt + 1);
-              else chunk.forEach((t) => settle.get(t).resolve()); // kept: the next link's sync asks again
+            const retry = {
+              timer: null,
+              // a link change keeps them (the next sync asks again); close() ends them
+              cancel: (failure) => still.forEach((t) => (failure ? settle.get(t).reject(failure) : settle.get(t).resolve())),
+            };
+            retry.timer = this._o.setTimeout(() => {
+              this._restoreRetries.delete(retry);
+              ask(still, attempt + 1);
             }, ceiling / 2 + Math.floor(this._o.random() * ceiling / 2));
+            this._restoreRetries.add(retry);
             return;
           }
-          if (chunk.length > 1) {
-            chunk.forEach((t) => ask([t], 0));
+          if (still.length > 1) {
+            still.forEach((t) => ask([t], 0));
             return;
           }
-          this._refusedForGood(kind, chunk[0], e);
-          settle.get(chunk[0]).reject(e);
+          this._refusedForGood(kind, still[0], e);
+          settle.get(still[0]).reject(e);
         });
     };
     for (const chunk of this._chunks(kind, topics, since)) ask(chunk, 0);
     return outcomes;
+  }
+
+  /** Whether the app still wants what a `kind` request asks for `topic`. */
+  _wants(kind, topic) {
+    switch (kind) {
+      case 'subscribe': return this._subs.has(topic);
+      case 'unsubscribe': return !this._subs.has(topic);
+      case 'ignore': return this._ignores.has(topic);
+      default: return !this._ignores.has(topic);
+    }
+  }
+
+  /** Restore retries waiting for their delay: a lost link keeps their topics for the next sync; close() ends them. */
+  _cancelRestoreRetries(failure) {
+    for (const retry of this._restoreRetries) {
+      this._o.clearTimeout(retry.timer);
+      retry.cancel(failure);
+    }
+    this._restoreRetries.clear();
   }
 
   /** Splits topics into requests whose line fits maxFrameSize (a topic is at most 256 bytes, so each fits). */
@@ -903,7 +942,7 @@ export class GatewayClient {
     for (const topic of topics) {
       const name = byteLength(JSON.stringify(topic));
       const cost = name + 1 + (since && since[topic] ? name + 2 + byteLength(JSON.stringify(since[topic])) : 0);
-      if (chunk.length > 0 && size + cost > this._o.maxFrameSize) {
+      if (chunk.length > 0 && size + cost > this._frameLimit) {
         chunks.push(chunk);
         chunk = [];
         size = base;
@@ -925,7 +964,7 @@ export class GatewayClient {
       if (!set.has(topic)) return; // the app let it go meanwhile
       set.delete(topic);
       if (this._kept[kind]?.has(topic)) {
-        this._request(kind === 'subscribe' ? 'unsubscribe' : 'unignore', [topic]).catch(() => {});
+        this._restore(kind === 'subscribe' ? 'unsubscribe' : 'unignore', [topic]);
       }
     }
     this._emit('error', { code: e.code, message: e.message, id: e.id, topics: [topic] });
@@ -1003,14 +1042,18 @@ export class GatewayClient {
       });
     }
     const request = this._request(kind, list, since);
+    const ws = this._ws;
+    // Only a refusal on the link the request went out on is the gateway's answer to it; one carried to a later link
+    // was settled by that link's sync, which keeps the books, and `closed` is no answer at all.
+    const refusedHere = (e) => e.code !== 'closed' && ws === this._ws;
     if (kind === 'subscribe' || kind === 'ignore') {
       // refused as a whole: what this call added is not kept, so the next link does not ask again
       const set = kind === 'subscribe' ? this._subs : this._ignores;
-      request.catch(() => added.forEach((t) => set.delete(t)));
+      request.catch((e) => { if (refusedHere(e)) added.forEach((t) => set.delete(t)); });
     } else {
       // refused: the gateway keeps what it had, and so does the client, so that the two agree
       const set = kind === 'unsubscribe' ? this._subs : this._ignores;
-      request.catch(() => removed.forEach((t) => set.add(t)));
+      request.catch((e) => { if (refusedHere(e)) removed.forEach((t) => set.add(t)); });
     }
     return request;
   }
@@ -1021,7 +1064,7 @@ export class GatewayClient {
     if (since && Object.keys(since).length > 0) frame.since = since;
     const line = JSON.stringify(frame);
     if (this._tooBig(line)) {
-      return Promise.reject(new GatewayError('message_too_big', `${kind} request exceeds ${this._o.maxFrameSize} bytes`));
+      return Promise.reject(new GatewayError('message_too_big', `${kind} request exceeds ${this._frameLimit} bytes`));
     }
     return new Promise((resolve, reject) => {
       this._requests.set(id, { kind, topics, resolve, reject });
@@ -1035,7 +1078,7 @@ export class GatewayClient {
   }
 
   _tooBig(line) {
-    return byteLength(line) > this._o.maxFrameSize;
+    return byteLength(line) > this._frameLimit;
   }
 
   /**
@@ -1065,14 +1108,14 @@ export class GatewayClient {
     if (!ws || this._outbox.length === 0) return;
     const allowed = this._takeTokens(this._outbox.length);
     if (allowed < this._outbox.length) this._flushLater(Math.min(this._outbox.length - allowed, PACED_BATCH));
-    if (allowed === 0) return;
+    if (allowed <= 0) return;
     const lines = this._outbox.splice(0, allowed);
     let frame = [];
     let bytes = 0;
     for (const { line, record } of lines) {
       if (record) record.written = true;
       const size = byteLength(line);
-      if (frame.length > 0 && (!this._packLines || bytes + 1 + size > this._o.maxFrameSize)) {
+      if (frame.length > 0 && (!this._packLines || bytes + 1 + size > this._frameLimit)) {
         ws.send(frame.join('\n'));
         frame = [];
         bytes = 0;
@@ -1090,7 +1133,7 @@ export class GatewayClient {
     const bucket = this._bucket;
     bucket.tokens = Math.min(this._o.requestBurst, bucket.tokens + (now - bucket.at) * this._o.requestRate / 1000);
     bucket.at = now;
-    const taken = Math.min(wanted, Math.floor(bucket.tokens));
+    const taken = Math.max(0, Math.min(wanted, Math.floor(bucket.tokens))); // a ping may have taken it below 0
     bucket.tokens -= taken;
     return taken;
   }
