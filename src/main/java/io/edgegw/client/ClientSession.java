@@ -19,6 +19,8 @@ import io.edgegw.fanout.Json;
 import io.edgegw.fanout.Subscriber;
 import io.edgegw.fanout.TopicDelivery;
 import io.edgegw.fanout.TopicPattern;
+import io.edgegw.upstream.BinaryTopicFrame;
+import io.edgegw.upstream.NodeFrame;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
 import io.smallrye.mutiny.subscription.UniSubscriber;
@@ -89,6 +91,12 @@ public final class ClientSession implements Subscriber {
      * Without it they found no send in flight and were dropped: the browser never had its ack.
      */
     private List<SendOutcome> outcomesBeforeState;
+    /**
+     * Where each topic's first message refused to this browser as a slow consumer lies; null until a 4002. A resume
+     * continues from just before it: the shard's position, past what was refused, made a resume without
+     * {@code since} skip it without a gap.
+     */
+    private Map<String, SessionState.Position> refusedFrom;
     private long timer = -1;
 
     /** {@code warmup}: a link of the gateway's own {@link LinkWarmup}, never told to the cluster nor resumable. */
@@ -170,7 +178,7 @@ public final class ClientSession implements Subscriber {
         handedOver = true;
         cancelTimer();
         boolean joined = !detached && !stateHeld; // its subscriptions are on the shard
-        Map<String, SessionState.Position> delivered = joined ? positions() : positionsAtDetach;
+        Map<String, SessionState.Position> delivered = joined ? positionsToResumeFrom() : positionsAtDetach;
         SessionState state = new SessionState(List.copyOf(subscriptions), ignores.patterns(), delivered,
                 Set.copyOf(sendsInFlight), List.copyOf(held));
         if (joined) {
@@ -603,6 +611,10 @@ public final class ClientSession implements Subscriber {
 
     @Override
     public void deliver(TopicDelivery delivery) {
+        if (closed && closedWith == CloseCode.SLOW_CONSUMER.code() && !delivery.isControl()) {
+            noteRefused(delivery.topic(), delivery.epoch(), delivery.offset()); // refused too: the link is closing
+            return;
+        }
         if (recovering != null) {
             TopicRecovery recovery = recovering.get(delivery.topic());
             if (recovery != null) {
@@ -658,7 +670,7 @@ public final class ClientSession implements Subscriber {
                 if (closed) { // a write refused as a slow consumer's closed the link (and cleared the outbox)
                     return;
                 }
-                write((Buffer) outbox.get(i));
+                write(i);
                 runStart = i + 1;
             }
         }
@@ -673,15 +685,17 @@ public final class ClientSession implements Subscriber {
         }
         String frame = shard.joiner().join(outbox, from, to);
         long size = frame.length();
-        if (!reserve(size)) {
+        if (!reserve(size, from)) {
             return;
         }
         connection.sendText(frame).subscribe().withSubscriber(new FrameWrite(this, size));
     }
 
-    private void write(Buffer binary) {
+    /** Writes the binary frame {@code outbox[index]}. */
+    private void write(int index) {
+        Buffer binary = (Buffer) outbox.get(index);
         long size = binary.length();
-        if (!reserve(size)) {
+        if (!reserve(size, index)) {
             return;
         }
         connection.sendBinary(binary).subscribe().withSubscriber(new FrameWrite(this, size));
@@ -730,12 +744,13 @@ public final class ClientSession implements Subscriber {
     /**
      * Counts bytes the socket has not taken yet (chars of a text frame: its UTF-8 bytes would cost a pass over every
      * frame). A browser too slow to take them is disconnected with 4002: past its own bound, or when its loop's
-     * {@link OutboundBudget} refuses it.
+     * {@link OutboundBudget} refuses it. {@code refused}: where in the outbox the frame refused then starts.
      */
-    private boolean reserve(long size) {
+    private boolean reserve(long size, int refused) {
         boolean overOwnBound = unflushedBytes + size > services.config().client().maxOutboundBytes();
         if (overOwnBound || !budget.admits(unflushedBytes, size)) {
             services.metrics().dropped("slow_consumer", outbox.size());
+            noteRefused(refused);
             LOG.infof("session %s: slow consumer (%d bytes unflushed%s), closing with 4002", id, unflushedBytes,
                     overOwnBound ? "" : "; this event loop's sessions hold " + budget.unflushed()
                             + " against its share of gateway.client.max-outbound-bytes-total, " + budget.share());
@@ -745,6 +760,53 @@ public final class ClientSession implements Subscriber {
         unflushedBytes += size;
         budget.reserve(size);
         return true;
+    }
+
+    /** Notes the first topic message of each topic in {@code outbox[from…]}, the part a slow consumer is refused. */
+    private void noteRefused(int from) {
+        for (int i = from; i < outbox.size(); i++) {
+            if (outbox.get(i) instanceof Buffer binary) {
+                BinaryTopicFrame frame = BinaryTopicFrame.parse(binary);
+                if (frame != null) {
+                    noteRefused(frame.topic(), frame.epoch(), frame.offset());
+                }
+            } else if (((String) outbox.get(i)).startsWith("{\"type\":\"message\"")) {
+                try {
+                    NodeFrame frame = NodeFrame.parse((String) outbox.get(i));
+                    if (frame.topic() != null && frame.epoch() != null && frame.offset() >= 0) {
+                        noteRefused(frame.topic(), frame.epoch(), frame.offset());
+                    }
+                } catch (IllegalArgumentException notJson) {
+                    // a node's line the gateway forwarded as is: nothing to resume from
+                }
+            }
+        }
+    }
+
+    private void noteRefused(String topic, String epoch, long offset) {
+        if (refusedFrom == null) {
+            refusedFrom = new HashMap<>();
+        }
+        refusedFrom.putIfAbsent(topic, new SessionState.Position(epoch, offset));
+    }
+
+    /**
+     * The last position delivered per exact subscription, moved back to just before what was refused to this browser
+     * as a slow consumer, where that is earlier: what a resume recovers from.
+     */
+    private Map<String, SessionState.Position> positionsToResumeFrom() {
+        Map<String, SessionState.Position> positions = positions();
+        if (refusedFrom != null) {
+            refusedFrom.forEach((topic, first) -> {
+                SessionState.Position delivered = positions.get(topic);
+                boolean earlier = delivered == null || !delivered.epoch().equals(first.epoch())
+                        || delivered.offset() >= first.offset();
+                if (subscriptions.contains(topic) && first.offset() > 0 && earlier) {
+                    positions.put(topic, new SessionState.Position(first.epoch(), first.offset() - 1));
+                }
+            });
+        }
+        return positions;
     }
 
     /**
@@ -795,7 +857,7 @@ public final class ClientSession implements Subscriber {
             return;
         }
         cancelTimer();
-        positionsAtDetach = positions(); // before leaving: the shard forgets a topic its last subscriber left
+        positionsAtDetach = positionsToResumeFrom(); // before leaving: the shard forgets a topic its last subscriber left
         subscriptions.forEach(this::leaveShard); // the list stays, for a successor
         if (warmup || !resumable(code)) { // nobody comes back for a warm-up link, however it ended
             if (!end(code)) {

@@ -8,12 +8,12 @@ import io.vertx.core.buffer.Buffer;
  * The header of a binary topic message (PROTOCOL.md section 1), read without copying the payload:
  * {@code [0x01][u16 topic length][topic UTF-8][u8 epoch length][epoch UTF-8][u64 offset][payload]}, big-endian.
  */
-record BinaryTopicFrame(String topic, String epoch, long offset) {
+public record BinaryTopicFrame(String topic, String epoch, long offset) {
 
     static final byte KIND_TOPIC_MESSAGE = 0x01;
 
     /** Reads the header; null when the frame is not a well-formed binary topic message. */
-    static BinaryTopicFrame parse(Buffer frame) {
+    public static BinaryTopicFrame parse(Buffer frame) {
         int length = frame.length();
         if (length < 1 + 2 || frame.getByte(0) != KIND_TOPIC_MESSAGE) {
             return null;

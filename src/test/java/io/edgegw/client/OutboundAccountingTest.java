@@ -7,7 +7,10 @@ import static io.edgegw.client.PaddedTopicTraffic.awaitNodeSubscription;
 import static io.edgegw.client.PaddedTopicTraffic.publishBurst;
 import static io.edgegw.client.PaddedTopicTraffic.subscribe;
 
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
@@ -130,6 +133,51 @@ class OutboundAccountingTest {
                 reader.close();
                 wakesUp.close();
                 neverReads.close();
+            }
+        }
+    }
+
+    @Test
+    void aSlowConsumerThatResumesWithoutSinceGetsWhatWasRefusedToIt() {
+        String topic = "accounting/resumed";
+        try (TcpProxy proxy = TcpProxy.start("127.0.0.1", GatewayUrls.httpPort())) {
+            TestClient slow = TestClient.connectThrough(proxy, GatewayUrls.ws());
+            TestClient reader = TestClient.connect(GatewayUrls.ws());
+            TestClient resumed = null;
+            try {
+                subscribe(slow, topic);
+                subscribe(reader, topic);
+                awaitNodeSubscription(topic);
+                double dropsBefore = Scrape.value("gateway_messages_dropped_total", SLOW_CONSUMER_DROPS);
+                proxy.stall(slow.localAddress(), true);
+                int published = publishUntilDropped(topic, 0, dropsBefore, reader);
+                proxy.stall(slow.localAddress(), false);
+                assertThat(slow.awaitClose(WAIT)).isEqualTo(4002);
+
+                // it comes back with its resume token and no since, as a client that keeps no positions does
+                String token = slow.welcome().getString("resume");
+                resumed = TestClient.connect(GatewayUrls.ws() + "?resume=" + URLEncoder.encode(token, StandardCharsets.UTF_8));
+                assertThat(resumed.welcome().getString("session")).isEqualTo(slow.welcome().getString("session"));
+                for (int i = 0; i < 20; i++, published++) {
+                    ReferenceClusterResource.cluster().publish(topic, "{\"n\":" + published + "}");
+                }
+                TestClient back = resumed;
+                int all = published;
+                await().atMost(WAIT).until(() -> back.frames("message").stream()
+                        .anyMatch(message -> message.getJsonObject("data").getInteger("n") == all - 1));
+                List<Integer> received = new ArrayList<>();
+                for (TestClient link : List.of(slow, resumed)) {
+                    link.frames("message").forEach(message -> received.add(message.getJsonObject("data").getInteger("n")));
+                }
+                assertThat(received).as("what the first link got, then what was refused to it and what came since")
+                        .isEqualTo(IntStream.range(0, published).boxed().toList());
+                assertThat(resumed.frames("gap")).isEmpty();
+            } finally {
+                reader.close();
+                slow.close();
+                if (resumed != null) {
+                    resumed.close();
+                }
             }
         }
     }
