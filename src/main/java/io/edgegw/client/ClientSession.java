@@ -20,12 +20,12 @@ import io.edgegw.fanout.Subscriber;
 import io.edgegw.fanout.TopicDelivery;
 import io.edgegw.fanout.TopicPattern;
 import io.edgegw.upstream.BinaryTopicFrame;
-import io.edgegw.upstream.NodeFrame;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
 import io.smallrye.mutiny.subscription.UniSubscriber;
 import io.smallrye.mutiny.subscription.UniSubscription;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
 
 /**
  * One browser session: its subscriptions, its ignore list, its sends in flight and its outbound batch. Confined to
@@ -97,6 +97,8 @@ public final class ClientSession implements Subscriber {
      * {@code since} skip it without a gap.
      */
     private Map<String, SessionState.Position> refusedFrom;
+    /** A refused reset: a position in an epoch no node has, so that the resume gets a reset again. */
+    private static final SessionState.Position RESET_REFUSED = new SessionState.Position("", 0);
     private long timer = -1;
 
     /** {@code warmup}: a link of the gateway's own {@link LinkWarmup}, never told to the cluster nor resumable. */
@@ -575,6 +577,7 @@ public final class ClientSession implements Subscriber {
             // the resumed link (a recorded kick was, and closed every resume with 4002 again); a held or replaced
             // link has nothing left to close
             if (!handedOver && !detached) {
+                noteRefused(0); // what it still had to send is refused too, as the gateway's own 4002 refuses it
                 close(code, reason == null ? "closed by the cluster" : reason);
             }
             return;
@@ -611,8 +614,14 @@ public final class ClientSession implements Subscriber {
 
     @Override
     public void deliver(TopicDelivery delivery) {
-        if (closed && closedWith == CloseCode.SLOW_CONSUMER.code() && !delivery.isControl()) {
-            noteRefused(delivery.topic(), delivery.epoch(), delivery.offset()); // refused too: the link is closing
+        if (closed && closedWith == CloseCode.SLOW_CONSUMER.code()) { // refused too: the link is closing
+            if (!delivery.isControl()) {
+                noteRefused(delivery.topic(), delivery.epoch(), delivery.offset());
+            } else if (delivery.gap() != null) {
+                noteRefused(delivery.topic(), delivery.gap().epoch(), delivery.gap().from());
+            } else {
+                noteRefused(delivery.topic(), RESET_REFUSED.epoch(), RESET_REFUSED.offset());
+            }
             return;
         }
         if (recovering != null) {
@@ -762,7 +771,10 @@ public final class ClientSession implements Subscriber {
         return true;
     }
 
-    /** Notes the first topic message of each topic in {@code outbox[from…]}, the part a slow consumer is refused. */
+    /**
+     * Notes where each topic's part of {@code outbox[from…]}, the part a slow consumer is refused, starts: its first
+     * message, or the first offset of a gap, or a reset. Parses the lines again: once per 4002, off the fan-out path.
+     */
     private void noteRefused(int from) {
         for (int i = from; i < outbox.size(); i++) {
             if (outbox.get(i) instanceof Buffer binary) {
@@ -770,24 +782,37 @@ public final class ClientSession implements Subscriber {
                 if (frame != null) {
                     noteRefused(frame.topic(), frame.epoch(), frame.offset());
                 }
-            } else if (((String) outbox.get(i)).startsWith("{\"type\":\"message\"")) {
-                try {
-                    NodeFrame frame = NodeFrame.parse((String) outbox.get(i));
-                    if (frame.topic() != null && frame.epoch() != null && frame.offset() >= 0) {
-                        noteRefused(frame.topic(), frame.epoch(), frame.offset());
-                    }
-                } catch (IllegalArgumentException notJson) {
-                    // a node's line the gateway forwarded as is: nothing to resume from
+                continue;
+            }
+            String line = (String) outbox.get(i);
+            if (!line.startsWith("{\"type\":\"message\"") && !line.startsWith("{\"type\":\"gap\"")) {
+                continue; // a reply: nothing to resume from
+            }
+            try {
+                JsonObject frame = new JsonObject(line);
+                String topic = frame.getString("topic");
+                if ("message".equals(frame.getString("type"))) {
+                    noteRefused(topic, frame.getString("epoch"), frame.getLong("offset", -1L));
+                } else if (frame.getBoolean("reset", false)) {
+                    noteRefused(topic, RESET_REFUSED.epoch(), RESET_REFUSED.offset());
+                } else {
+                    noteRefused(topic, frame.getString("epoch"), frame.getLong("from", -1L));
                 }
+            } catch (RuntimeException notTheFrameItSeems) {
+                // a node's line forwarded as is: nothing to resume from
             }
         }
     }
 
     private void noteRefused(String topic, String epoch, long offset) {
+        if (topic == null || epoch == null || offset < 0 || !subscriptions.contains(topic)
+                || (refusedFrom != null && refusedFrom.containsKey(topic))) {
+            return; // patterns resume live; the first refused of a topic is the one that counts
+        }
         if (refusedFrom == null) {
             refusedFrom = new HashMap<>();
         }
-        refusedFrom.putIfAbsent(topic, new SessionState.Position(epoch, offset));
+        refusedFrom.put(topic, epoch.equals(RESET_REFUSED.epoch()) ? RESET_REFUSED : new SessionState.Position(epoch, offset));
     }
 
     /**
@@ -798,10 +823,17 @@ public final class ClientSession implements Subscriber {
         Map<String, SessionState.Position> positions = positions();
         if (refusedFrom != null) {
             refusedFrom.forEach((topic, first) -> {
+                if (recovering != null && recovering.containsKey(topic)) {
+                    return; // still recovering: it resumes from what it asked, before anything refused
+                }
+                if (first == RESET_REFUSED) {
+                    positions.put(topic, first); // the node answers recovered:false, and the browser gets its reset
+                    return;
+                }
                 SessionState.Position delivered = positions.get(topic);
                 boolean earlier = delivered == null || !delivered.epoch().equals(first.epoch())
                         || delivered.offset() >= first.offset();
-                if (subscriptions.contains(topic) && first.offset() > 0 && earlier) {
+                if (first.offset() > 0 && earlier) {
                     positions.put(topic, new SessionState.Position(first.epoch(), first.offset() - 1));
                 }
             });
@@ -832,6 +864,9 @@ public final class ClientSession implements Subscriber {
         }
         if (code != CloseCode.SLOW_CONSUMER.code()) {
             flush(); // replies already queued (the errors that led here) go out before the close frame
+            if (closed) {
+                return; // that flush was refused: closed as a slow consumer, which the close code must say
+            }
         }
         closed = true;
         closedWith = code;

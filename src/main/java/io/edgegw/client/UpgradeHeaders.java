@@ -13,6 +13,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import io.quarkus.vertx.http.runtime.filters.Filters;
 import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.RoutingContext;
 
 /**
@@ -56,7 +57,8 @@ public class UpgradeHeaders {
 
     void dropUnread(RoutingContext context) {
         MultiMap headers = context.request().headers();
-        if (headers.contains(WEBSOCKET_KEY)) {
+        if (context.request().method() == HttpMethod.GET && headers.contains(WEBSOCKET_KEY)
+                && headers.contains("Upgrade", "websocket", true)) {
             List<String> unread = null;
             for (Map.Entry<String, String> header : headers) {
                 String name = header.getKey();

@@ -140,17 +140,27 @@ class OutboundAccountingTest {
     @Test
     void aSlowConsumerThatResumesWithoutSinceGetsWhatWasRefusedToIt() {
         String topic = "accounting/resumed";
+        String quiet = "accounting/quiet"; // nothing of it waits in the refused frames: it comes after the 4002
         try (TcpProxy proxy = TcpProxy.start("127.0.0.1", GatewayUrls.httpPort())) {
             TestClient slow = TestClient.connectThrough(proxy, GatewayUrls.ws());
             TestClient reader = TestClient.connect(GatewayUrls.ws());
             TestClient resumed = null;
             try {
                 subscribe(slow, topic);
+                slow.sendJson(new JsonObject().put("type", "subscribe").put("id", "q").put("topics", List.of(quiet)));
+                assertThat(slow.awaitReply("q", WAIT).getString("type")).isEqualTo("subscribed");
                 subscribe(reader, topic);
+                reader.sendJson(new JsonObject().put("type", "subscribe").put("id", "q").put("topics", List.of(quiet)));
+                assertThat(reader.awaitReply("q", WAIT).getString("type")).isEqualTo("subscribed");
                 awaitNodeSubscription(topic);
+                awaitNodeSubscription(quiet);
                 double dropsBefore = Scrape.value("gateway_messages_dropped_total", SLOW_CONSUMER_DROPS);
                 proxy.stall(slow.localAddress(), true);
                 int published = publishUntilDropped(topic, 0, dropsBefore, reader);
+                for (int i = 0; i < 5; i++) { // to a link closing as a slow consumer: refused as well
+                    ReferenceClusterResource.cluster().publish(quiet, "{\"q\":" + i + "}");
+                }
+                await().atMost(WAIT).until(() -> ofTopic(reader, quiet).size() == 5); // fanned out by now
                 proxy.stall(slow.localAddress(), false);
                 assertThat(slow.awaitClose(WAIT)).isEqualTo(4002);
 
@@ -163,14 +173,16 @@ class OutboundAccountingTest {
                 }
                 TestClient back = resumed;
                 int all = published;
-                await().atMost(WAIT).until(() -> back.frames("message").stream()
+                await().atMost(WAIT).until(() -> ofTopic(back, topic).stream()
                         .anyMatch(message -> message.getJsonObject("data").getInteger("n") == all - 1));
                 List<Integer> received = new ArrayList<>();
                 for (TestClient link : List.of(slow, resumed)) {
-                    link.frames("message").forEach(message -> received.add(message.getJsonObject("data").getInteger("n")));
+                    ofTopic(link, topic).forEach(message -> received.add(message.getJsonObject("data").getInteger("n")));
                 }
                 assertThat(received).as("what the first link got, then what was refused to it and what came since")
                         .isEqualTo(IntStream.range(0, published).boxed().toList());
+                await().atMost(WAIT).until(() -> ofTopic(slow, quiet).size() + ofTopic(back, quiet).size() == 5);
+                assertThat(ofTopic(back, quiet)).as("published to the closing link: refused, then recovered").isNotEmpty();
                 assertThat(resumed.frames("gap")).isEmpty();
             } finally {
                 reader.close();
@@ -180,6 +192,10 @@ class OutboundAccountingTest {
                 }
             }
         }
+    }
+
+    private static List<JsonObject> ofTopic(TestClient browser, String topic) {
+        return browser.frames("message").stream().filter(message -> topic.equals(message.getString("topic"))).toList();
     }
 
     /**

@@ -87,6 +87,10 @@ class UpgradeHeadersTest {
         RestAssured.given().header("User-Agent", "curl/8").header("Cookie", "a=b")
                 .get(GatewayUrls.http("/ws/health?probe=" + probe)).then().statusCode(200);
         assertThat(SeenByRoutes.HEADERS.get(probe)).map(String::toLowerCase).contains("user-agent", "cookie");
+        String notAnUpgrade = UUID.randomUUID().toString(); // a WebSocket key alone does not make an upgrade
+        RestAssured.given().header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==").header("Cookie", "a=b")
+                .get(GatewayUrls.http("/ws/health?probe=" + notAnUpgrade)).then().statusCode(200);
+        assertThat(SeenByRoutes.HEADERS.get(notAnUpgrade)).map(String::toLowerCase).contains("cookie");
     }
 
     @Test
