@@ -34,6 +34,21 @@ function newClient(options = {}) {
   return client;
 }
 
+/** After a drop: the backoff passes and the next link is welcomed as a new session (the resume failed). */
+async function welcomedAsNewSession() {
+  await clock.advance(500);
+  const next = FakeSocket.last();
+  next.welcome({ session: 's-2', restored: null });
+  await settle();
+  return next;
+}
+
+/** Drops `socket`'s link; the client comes back on a new one, welcomed as a new session. */
+async function newSessionAfterDrop(socket) {
+  socket.drop(1006);
+  return welcomedAsNewSession();
+}
+
 /** connect() through probe, open and welcome. */
 async function connected(client, welcome = {}) {
   client.connect();
@@ -610,11 +625,7 @@ test('a restore refused for a while (rate_limited) is asked again on the same li
   const client = newClient();
   client.subscribe(['a/t', 'b/t']);
   const first = await connected(client);
-  first.drop(1006);
-  await clock.advance(500);
-  const second = FakeSocket.last();
-  second.welcome({ session: 's-2', restored: null });
-  await settle();
+  const second = await newSessionAfterDrop(first);
   const [request] = second.sentOfType('subscribe');
   second.receive({ type: 'error', id: request.id, code: 'rate_limited', message: 'slow down' });
   await settle();
@@ -632,11 +643,7 @@ test('a restore larger than maxFrameSize goes in several requests instead of bei
   client.subscribe(topics);
   const first = await connected(client);
   first.receive(...topics.map((topic) => ({ type: 'message', topic, epoch: 'e1', offset: 7, data: null })));
-  first.drop(1006);
-  await clock.advance(500);
-  const second = FakeSocket.last();
-  second.welcome({ session: 's-2', restored: null });
-  await settle();
+  const second = await newSessionAfterDrop(first);
   const requests = second.sentOfType('subscribe');
   assert.ok(requests.length > 1 && requests.length <= 10, `${requests.length} requests: as full as the limit allows`);
   assert.deepEqual(requests.flatMap((r) => r.topics), topics);
@@ -866,11 +873,7 @@ test('a new session gets its ignores before its subscriptions, and no since for 
   client.ignore('b/*');
   await settle();
   first.receive({ type: 'ignored', id: first.sentOfType('ignore')[0].id, topics: ['b/*'] });
-  first.drop(1006);
-  await clock.advance(500);
-  const second = FakeSocket.last();
-  second.welcome({ session: 's-2', restored: null });
-  await settle();
+  const second = await newSessionAfterDrop(first);
   assert.deepEqual(second.sent.map((l) => l.type), ['ignore', 'subscribe']);
   assert.deepEqual(second.sentOfType('subscribe')[0].since, { 'a/t': { epoch: 'e1', offset: 4 } });
 });
@@ -941,10 +944,7 @@ test('a restore carried to the next link settles each waiting call by its own to
   const a = client.subscribe('a/t');
   const b = client.subscribe('b/t');
   a.catch(() => {});
-  await clock.advance(500);
-  const second = FakeSocket.last();
-  second.welcome({ session: 's-2', restored: null });
-  await settle();
+  const second = await welcomedAsNewSession();
   assert.deepEqual(second.sentOfType('subscribe')[0].topics, ['a/t', 'b/t']);
   second.drop(1006); // before the answer: the request goes on to the next link
   await clock.advance(1000);
@@ -966,11 +966,7 @@ test('a restore retry leaves out what the app let go meanwhile', async () => {
   const client = newClient();
   client.subscribe(['a/t', 'b/t']);
   const first = await connected(client);
-  first.drop(1006);
-  await clock.advance(500);
-  const second = FakeSocket.last();
-  second.welcome({ session: 's-2', restored: null });
-  await settle();
+  const second = await newSessionAfterDrop(first);
   const [request] = second.sentOfType('subscribe');
   second.receive({ type: 'error', id: request.id, code: 'rate_limited', message: 'slow down' });
   client.unsubscribe('a/t');
@@ -983,10 +979,7 @@ test('close() during a restore retry rejects the calls waiting on it with closed
   const first = await connected(client);
   first.drop(1006);
   const pending = client.subscribe('a/t');
-  await clock.advance(500);
-  const second = FakeSocket.last();
-  second.welcome({ session: 's-2', restored: null });
-  await settle();
+  const second = await welcomedAsNewSession();
   const [request] = second.sentOfType('subscribe');
   second.receive({ type: 'error', id: request.id, code: 'rate_limited', message: 'slow down' });
   await settle();
@@ -1001,10 +994,7 @@ test('a call waiting on a restore refused with rate_limited settles once the ret
   const first = await connected(client);
   first.drop(1006);
   const pending = client.subscribe('a/t');
-  await clock.advance(500);
-  const second = FakeSocket.last();
-  second.welcome({ session: 's-2', restored: null });
-  await settle();
+  const second = await welcomedAsNewSession();
   second.receive({ type: 'error', id: second.sentOfType('subscribe')[0].id, code: 'rate_limited', message: 'slow' });
   await clock.advance(1000);
   const retry = second.sentOfType('subscribe')[1];
