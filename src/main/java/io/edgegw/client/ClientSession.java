@@ -80,6 +80,8 @@ public final class ClientSession implements Subscriber {
     /** Handed over to a resumed successor: its end is not the session's end. */
     private boolean handedOver;
     private final List<String> held = new ArrayList<>();
+    /** Held frames dropped past {@code gateway.session.held-frames} since they were last handed on. */
+    private int heldDropped;
     /** Frames the browser sent before its resumed state arrived. */
     private List<String> beforeRestore;
     /** A newer resume that came before this session's own resumed state: it gets that state when it comes. */
@@ -182,7 +184,7 @@ public final class ClientSession implements Subscriber {
         boolean joined = !detached && !stateHeld; // its subscriptions are on the shard
         Map<String, SessionState.Position> delivered = joined ? positionsToResumeFrom() : positionsAtDetach;
         SessionState state = new SessionState(List.copyOf(subscriptions), ignores.patterns(), delivered,
-                Set.copyOf(sendsInFlight), List.copyOf(held));
+                Set.copyOf(sendsInFlight), takeHeld());
         if (joined) {
             subscriptions.forEach(this::leaveShard);
         }
@@ -223,8 +225,7 @@ public final class ClientSession implements Subscriber {
             }
         });
         state.heldFrames().forEach(this::reply);
-        List<String> arrivedMeanwhile = List.copyOf(held);
-        held.clear();
+        List<String> arrivedMeanwhile = takeHeld();
         arrivedMeanwhile.forEach(this::reply);
         takeOutcomesBeforeState().forEach(outcome -> sendOutcome(outcome.id, outcome.errorCode, outcome.message));
         if (waiting != null) {
@@ -242,8 +243,7 @@ public final class ClientSession implements Subscriber {
         sendsInFlight.addAll(state.sendsInFlight());
         subscriptions.addAll(state.subscriptions());
         positionsAtDetach = state.positions();
-        List<String> arrivedMeanwhile = List.copyOf(held);
-        held.clear();
+        List<String> arrivedMeanwhile = takeHeld();
         state.heldFrames().forEach(this::hold);
         arrivedMeanwhile.forEach(this::hold);
         for (SendOutcome outcome : takeOutcomesBeforeState()) { // held too: they go on with the state
@@ -937,8 +937,28 @@ public final class ClientSession implements Subscriber {
     private void hold(String line) {
         if (held.size() >= services.config().session().heldFrames()) {
             held.remove(0);
+            heldDropped++;
+            services.metrics().dropped("held_overflow", 1);
         }
         held.add(line);
+    }
+
+    /**
+     * The held frames, in arrival order, after an error that says how many were dropped past the bound (when any
+     * were): a resumed browser learns that directs or acks went missing instead of finding a silent hole. Empties the
+     * held frames.
+     */
+    private List<String> takeHeld() {
+        List<String> frames = new ArrayList<>(held.size() + 1);
+        if (heldDropped > 0) {
+            frames.add(errorFrame(null, ErrorCode.HELD_FRAMES_DROPPED.wireName(), heldDropped
+                    + " direct(s) or ack(s) that came while the link was down were dropped, oldest first"
+                    + " (gateway.session.held-frames)"));
+        }
+        frames.addAll(held);
+        held.clear();
+        heldDropped = 0;
+        return frames;
     }
 
     private void cancelTimer() {

@@ -15,7 +15,12 @@ public enum ErrorCode {
     /** The topic is not permitted for this user. */
     NOT_ALLOWED,
     /** A {@code send} could not be handed to any node in time; if it was written to a node, its outcome is unknown. */
-    UPSTREAM_UNAVAILABLE;
+    UPSTREAM_UNAVAILABLE,
+    /**
+     * Sent first on a resumed link (no {@code id}): directs and acks that came while the link was down were dropped
+     * past {@code gateway.session.held-frames}, oldest first; the message says how many.
+     */
+    HELD_FRAMES_DROPPED;
 
     private final String wireName = name().toLowerCase(java.util.Locale.ROOT);
 
