@@ -620,7 +620,7 @@ public final class ClientSession implements Subscriber {
             } else if (delivery.gap() != null) {
                 noteRefused(delivery.topic(), delivery.gap().epoch(), delivery.gap().from());
             } else {
-                noteRefused(delivery.topic(), RESET_REFUSED.epoch(), RESET_REFUSED.offset());
+                noteRefused(delivery.topic(), RESET_REFUSED);
             }
             return;
         }
@@ -794,7 +794,7 @@ public final class ClientSession implements Subscriber {
                 if ("message".equals(frame.getString("type"))) {
                     noteRefused(topic, frame.getString("epoch"), frame.getLong("offset", -1L));
                 } else if (frame.getBoolean("reset", false)) {
-                    noteRefused(topic, RESET_REFUSED.epoch(), RESET_REFUSED.offset());
+                    noteRefused(topic, RESET_REFUSED);
                 } else {
                     noteRefused(topic, frame.getString("epoch"), frame.getLong("from", -1L));
                 }
@@ -805,14 +805,24 @@ public final class ClientSession implements Subscriber {
     }
 
     private void noteRefused(String topic, String epoch, long offset) {
-        if (topic == null || epoch == null || offset < 0 || !subscriptions.contains(topic)
-                || (refusedFrom != null && refusedFrom.containsKey(topic))) {
-            return; // patterns resume live; the first refused of a topic is the one that counts
+        if (epoch != null && offset >= 0 && isFirstRefused(topic)) {
+            noteRefused(topic, new SessionState.Position(epoch, offset));
         }
-        if (refusedFrom == null) {
-            refusedFrom = new HashMap<>();
+    }
+
+    private void noteRefused(String topic, SessionState.Position first) {
+        if (isFirstRefused(topic)) {
+            if (refusedFrom == null) {
+                refusedFrom = new HashMap<>();
+            }
+            refusedFrom.put(topic, first);
         }
-        refusedFrom.put(topic, epoch.equals(RESET_REFUSED.epoch()) ? RESET_REFUSED : new SessionState.Position(epoch, offset));
+    }
+
+    /** Patterns resume live; of an exact topic, the first refused is the one that counts. */
+    private boolean isFirstRefused(String topic) {
+        return topic != null && subscriptions.contains(topic)
+                && (refusedFrom == null || !refusedFrom.containsKey(topic));
     }
 
     /**
@@ -892,7 +902,8 @@ public final class ClientSession implements Subscriber {
             return;
         }
         cancelTimer();
-        positionsAtDetach = positionsToResumeFrom(); // before leaving: the shard forgets a topic its last subscriber left
+        // before leaving: the shard forgets a topic its last subscriber left
+        positionsAtDetach = positionsToResumeFrom();
         subscriptions.forEach(this::leaveShard); // the list stays, for a successor
         if (warmup || !resumable(code)) { // nobody comes back for a warm-up link, however it ended
             if (!end(code)) {
