@@ -1,7 +1,10 @@
 package io.edgegw.client;
 
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.Key;
+
+import javax.crypto.spec.SecretKeySpec;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -17,15 +20,23 @@ import org.jose4j.jwt.consumer.JwtConsumerBuilder;
 
 import io.edgegw.config.GatewayConfig;
 import io.edgegw.fanout.PatternSet;
+import io.quarkus.runtime.Startup;
 import io.smallrye.jwt.util.KeyUtils;
 
 /**
  * Optional JWT verification of browsers ({@code gateway.auth.*}): the token's {@code sub} is the session's user,
  * its {@code exp} ends the session with 4003, and its topics claim (a list of patterns, held as a pattern list)
  * bounds what it may subscribe to. Thread-safe.
+ * <p>
+ * Created at start ({@link Startup}): a key it cannot use stops the gateway with the key named, instead of closing
+ * every browser with 1011 from the first one on.
  */
+@Startup
 @ApplicationScoped
 public class BrowserAuth {
+
+    /** RFC 7518, 3.2: an HS256 key at least as long as the hash; jose4j refuses shorter ones on every token. */
+    static final int MIN_SECRET_BYTES = 32;
 
     /** The outcome of checking a browser's token. */
     public record Outcome(String user, long expiresAtMs, PatternSet allowedTopics, CloseCode refusal, String reason) {
@@ -57,12 +68,12 @@ public class BrowserAuth {
         if (config.publicKey().isPresent()) {
             try {
                 key = KeyUtils.decodePublicKey(config.publicKey().get());
-            } catch (GeneralSecurityException e) {
+            } catch (GeneralSecurityException | IllegalArgumentException e) {
                 throw new IllegalStateException("gateway.auth.public-key is not a PEM public key: " + e.getMessage(), e);
             }
             algorithms = new String[] { AlgorithmIdentifiers.RSA_USING_SHA256, AlgorithmIdentifiers.ECDSA_USING_P256_CURVE_AND_SHA256 };
         } else {
-            key = Keys.hmacKey(config.secret().orElseThrow(() -> new IllegalStateException(
+            key = hmacKey(config.secret().orElseThrow(() -> new IllegalStateException(
                     "gateway.auth.enabled=true needs gateway.auth.secret or gateway.auth.public-key")));
             algorithms = new String[] { AlgorithmIdentifiers.HMAC_SHA256 };
         }
@@ -76,6 +87,19 @@ public class BrowserAuth {
             builder.setSkipDefaultAudienceValidation();
         }
         return builder.build();
+    }
+
+    /**
+     * The secret's UTF-8 bytes as they are: the key every JWT library signs HS256 with when given a shared secret
+     * (unlike the resume tokens' key, which only the gateway uses).
+     */
+    static Key hmacKey(String secret) {
+        byte[] bytes = secret.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length < MIN_SECRET_BYTES) {
+            throw new IllegalStateException("gateway.auth.secret must be at least " + MIN_SECRET_BYTES
+                    + " bytes (RFC 7518: an HS256 key as long as the hash), not " + bytes.length);
+        }
+        return new SecretKeySpec(bytes, "HmacSHA256");
     }
 
     public boolean enabled() {

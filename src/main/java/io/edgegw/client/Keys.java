@@ -7,7 +7,10 @@ import java.security.NoSuchAlgorithmException;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.SecretKeySpec;
 
-/** HMAC keys from configured secrets: the SHA-256 of any string, so short secrets still make a 256-bit key. */
+/**
+ * The resume tokens' HMAC key: the SHA-256 of the configured secret, so any secret makes a 256-bit key (only the
+ * gateway reads these tokens; browser tokens use their secret as it is, see {@link BrowserAuth}).
+ */
 final class Keys {
 
     private Keys() {

@@ -7,9 +7,11 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 
+import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 import org.junit.jupiter.api.AfterEach;
@@ -39,11 +41,13 @@ class ResumeAndAuthTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of("gateway.session.secret", "resume-secret", "gateway.auth.enabled", "true",
-                    "gateway.auth.secret", "auth-secret", "gateway.session.single-per-user", "true",
+                    "gateway.auth.secret", AUTH_SECRET, "gateway.session.single-per-user", "true",
                     "gateway.session.resume-ttl", "20s");
         }
     }
 
+    /** What the app's backend signs its browsers' tokens with: at least 32 bytes (RFC 7518). */
+    static final String AUTH_SECRET = "the-app-backends-hs256-secret-of-32-bytes-or-more";
     private static final Duration WAIT = Duration.ofSeconds(10);
     private final List<AutoCloseable> closing = new ArrayList<>();
 
@@ -54,14 +58,31 @@ class ResumeAndAuthTest {
         }
     }
 
+    /** The resume tokens' key: the SHA-256 of gateway.session.secret (only the gateway makes those). */
     private static SecretKeySpec key(String secret) throws Exception {
         return new SecretKeySpec(MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.UTF_8)),
                 "HmacSHA256");
     }
 
+    /** A browser token's key: the shared secret's bytes as they are, as any JWT library uses a shared secret. */
+    private static SecretKeySpec authKey(String secret) {
+        return new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256");
+    }
+
     private static String userToken(String user, long expiresInSeconds) throws Exception {
         return Jwt.subject(user).expiresIn(expiresInSeconds).jws().algorithm(SignatureAlgorithm.HS256)
-                .sign(key("auth-secret"));
+                .sign(authKey(AUTH_SECRET));
+    }
+
+    /** An HS256 token made by hand, as PyJWT or jsonwebtoken make one from a shared secret. */
+    private static String handMadeToken(String user, long expiresAtSeconds, String secret) throws Exception {
+        Base64.Encoder base64 = Base64.getUrlEncoder().withoutPadding();
+        String signingInput = base64.encodeToString("{\"alg\":\"HS256\",\"typ\":\"JWT\"}".getBytes(StandardCharsets.UTF_8))
+                + "." + base64.encodeToString(("{\"sub\":\"" + user + "\",\"exp\":" + expiresAtSeconds + "}")
+                        .getBytes(StandardCharsets.UTF_8));
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        return signingInput + "." + base64.encodeToString(mac.doFinal(signingInput.getBytes(StandardCharsets.UTF_8)));
     }
 
     private TestClient connect(String query) {
@@ -80,13 +101,25 @@ class ResumeAndAuthTest {
         assertThat(none.awaitClose(WAIT)).isEqualTo(1008);
         assertThat(none.closeReason()).contains("missing token");
         TestClient forged = connect("token=" + Jwt.subject("mallory").expiresIn(60).jws()
-                .algorithm(SignatureAlgorithm.HS256).sign(key("not-the-secret")));
+                .algorithm(SignatureAlgorithm.HS256).sign(authKey("not-the-secret-but-as-long-as-the-real-one")));
         assertThat(forged.awaitClose(WAIT)).isEqualTo(1008);
         TestClient expired = connect("token=" + Jwt.subject("alice").expiresAt(System.currentTimeMillis() / 1000 - 60)
-                .jws().algorithm(SignatureAlgorithm.HS256).sign(key("auth-secret")));
+                .jws().algorithm(SignatureAlgorithm.HS256).sign(authKey(AUTH_SECRET)));
         assertThat(expired.awaitClose(WAIT)).isEqualTo(4003);
         assertThat(none.frames()).isEmpty();
         assertThat(expired.frames()).isEmpty();
+    }
+
+    @Test
+    void aTokenSignedWithTheSharedSecretAsItIsIsAcceptedAndOneSignedWithItsHashIsNot() throws Exception {
+        long inAMinute = System.currentTimeMillis() / 1000 + 60;
+        TestClient plain = connect("token=" + handMadeToken("henry", inAMinute, AUTH_SECRET));
+        assertThat(plain.welcome().getString("type")).isEqualTo("welcome");
+        // what the gateway verified with before: the secret's SHA-256, which no token issuer uses
+        TestClient hashed = connect("token=" + Jwt.subject("ivan").expiresIn(60).jws()
+                .algorithm(SignatureAlgorithm.HS256).sign(key(AUTH_SECRET)));
+        assertThat(hashed.awaitClose(WAIT)).isEqualTo(1008);
+        assertThat(hashed.closeReason()).contains("invalid token");
     }
 
     @Test
@@ -107,7 +140,7 @@ class ResumeAndAuthTest {
     @Test
     void aTopicsClaimBoundsWhatTheUserMaySubscribeTo() throws Exception {
         String token = Jwt.subject("gina").claim("topics", List.of("allowed/**", "public/news")).expiresIn(60).jws()
-                .algorithm(SignatureAlgorithm.HS256).sign(key("auth-secret"));
+                .algorithm(SignatureAlgorithm.HS256).sign(authKey(AUTH_SECRET));
         TestClient client = connect("token=" + token);
         client.welcome();
         client.send("{\"type\":\"subscribe\",\"id\":\"ok\",\"topics\":[\"allowed/x\",\"allowed/*/y\",\"public/news\"]}");
