@@ -27,6 +27,9 @@ public record DrainPacing(double factor, long thresholdNanos, long keepingUpMaxP
     }
 
     public static DrainPacing of(double factor, Duration threshold, Duration keepingUpMaxPause, Duration maxPause) {
+        if (factor < 0 || Double.isNaN(factor)) { // before the shortcut: a pacing-max of 0 must not hide it
+            throw new IllegalArgumentException("gateway.fanout.pacing must be 0 or more: " + factor);
+        }
         return factor == 0 || maxPause.isZero() ? OFF
                 : new DrainPacing(factor, threshold.toNanos(), keepingUpMaxPause.toNanos(), maxPause.toNanos());
     }

@@ -21,7 +21,18 @@ import java.util.function.DoubleSupplier;
 public record BackoffPolicy(Duration initial, Duration max, double multiplier, Jitter jitter) {
 
     public enum Jitter {
-        FULL, EQUAL, DECORRELATED
+        FULL, EQUAL, DECORRELATED;
+
+        /** The kind {@code gateway.upstream.backoff.jitter} names, in any case; refused with the key named. */
+        public static Jitter named(String name) {
+            for (Jitter kind : values()) {
+                if (kind.name().equalsIgnoreCase(name.trim())) {
+                    return kind;
+                }
+            }
+            throw new IllegalArgumentException("gateway.upstream.backoff.jitter must be full, equal or decorrelated: "
+                    + name);
+        }
     }
 
     public BackoffPolicy {

@@ -4,7 +4,6 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
 
 import jakarta.annotation.Priority;
@@ -74,7 +73,7 @@ public class UpstreamPool implements ConnectionListener {
         pending = new PendingSends(upstream.sendQueueCapacity());
         BackoffPolicy backoff = new BackoffPolicy(upstream.backoff().initial(), upstream.backoff().max(),
                 upstream.backoff().multiplier(),
-                BackoffPolicy.Jitter.valueOf(upstream.backoff().jitter().toUpperCase(Locale.ROOT)));
+                BackoffPolicy.Jitter.named(upstream.backoff().jitter()));
         UpstreamConnection.Settings settings = new UpstreamConnection.Settings(ring, backoff,
                 upstream.backoff().stableAfter().toMillis(), upstream.goingAwayJitter().toMillis(),
                 upstream.connectTimeout().toMillis(), upstream.heartbeat().interval().toMillis(),

@@ -96,5 +96,8 @@ class DrainPacingTest {
         assertThatThrownBy(() -> DrainPacing.of(-1, Duration.ofMillis(2), Duration.ofMillis(5),
                 Duration.ofMillis(20)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("gateway.fanout.pacing");
+        // also when a pacing-max of 0 turns pacing off: a negative value is a mistake either way
+        assertThatThrownBy(() -> DrainPacing.of(-1, Duration.ofMillis(2), Duration.ofMillis(5), Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("gateway.fanout.pacing");
     }
 }

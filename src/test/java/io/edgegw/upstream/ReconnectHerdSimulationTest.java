@@ -105,7 +105,7 @@ class ReconnectHerdSimulationTest {
         Duration initial = DurationConverter.parseDuration(defaultOf(keys, "initial"));
         Duration max = DurationConverter.parseDuration(defaultOf(keys, "max"));
         double multiplier = Double.parseDouble(defaultOf(keys, "multiplier"));
-        BackoffPolicy.Jitter jitter = BackoffPolicy.Jitter.valueOf(defaultOf(keys, "jitter").toUpperCase(Locale.ROOT));
+        BackoffPolicy.Jitter jitter = BackoffPolicy.Jitter.named(defaultOf(keys, "jitter"));
         return new BackoffPolicy(initial, max, multiplier, jitter);
     }
 
