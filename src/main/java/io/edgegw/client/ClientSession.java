@@ -200,7 +200,7 @@ public final class ClientSession implements Subscriber {
         if (handedOver) {
             return; // the session ended for good (end()) before the state came: nothing to serve
         }
-        if (detached || pendingSuccessor != null) {
+        if (detached || pendingSuccessor != null || closed) { // closed: by a kick or a drain before the state came
             holdForSuccessor(state);
             if (pendingSuccessor != null) { // resumed again meanwhile: the state goes straight on
                 Consumer<SessionState> successor = pendingSuccessor;
@@ -614,7 +614,17 @@ public final class ClientSession implements Subscriber {
 
     @Override
     public void deliver(TopicDelivery delivery) {
-        if (closed && closedWith == CloseCode.SLOW_CONSUMER.code()) { // refused too: the link is closing
+        if (recovering != null) {
+            TopicRecovery recovery = recovering.get(delivery.topic());
+            if (recovery != null) {
+                // held until what it missed has been delivered before it; a gap too, or the browser would take
+                // the replay that follows it for repeats of what the gap skipped. Also on a closing link: the
+                // replay, not a live message held behind it, is then the first refused
+                recovery.hold(delivery);
+                return;
+            }
+        }
+        if (closed) { // the gateway closed the link (a 4002, an idle 1001, a drain) and it has not ended yet
             if (!delivery.isControl()) {
                 noteRefused(delivery.topic(), delivery.epoch(), delivery.offset());
             } else if (delivery.gap() != null) {
@@ -624,22 +634,16 @@ public final class ClientSession implements Subscriber {
             }
             return;
         }
-        if (recovering != null) {
-            TopicRecovery recovery = recovering.get(delivery.topic());
-            if (recovery != null) {
-                // held until what it missed has been delivered before it; a gap too, or the browser would take
-                // the replay that follows it for repeats of what the gap skipped
-                recovery.hold(delivery);
-                return;
-            }
-        }
-        queue(delivery.payload());
+        queue(delivery.payload(), true);
     }
 
-    private void queue(Object item) {
-        if ((detached || beforeRestore != null) && item instanceof String line
-                && !line.startsWith("{\"type\":\"message\"")) {
-            hold(line);
+    /**
+     * {@code topicFrame}: a topic message or gap, which a resume recovers; known here rather than from the line,
+     * which is the node's own as it came, in whatever field order it wrote.
+     */
+    private void queue(Object item, boolean topicFrame) {
+        if ((detached || beforeRestore != null || closingForResume()) && !topicFrame) {
+            hold((String) item); // directs and acks: held for the browser's return
             return;
         }
         if (closed) {
@@ -653,7 +657,7 @@ public final class ClientSession implements Subscriber {
     }
 
     private void reply(String line) {
-        queue(line);
+        queue(line, false);
     }
 
     private void error(String requestId, ErrorCode code, String message) {
@@ -756,7 +760,10 @@ public final class ClientSession implements Subscriber {
      * {@link OutboundBudget} refuses it. {@code refused}: where in the outbox the frame refused then starts.
      */
     private boolean reserve(long size, int refused) {
-        boolean overOwnBound = unflushedBytes + size > services.config().client().maxOutboundBytes();
+        // nothing pending: the socket keeps up, and a frame larger than the bound on its own (a recovery replay is
+        // one) goes out; refused, it would be refused again on every resume, which recovers from before it
+        boolean overOwnBound = unflushedBytes > 0
+                && unflushedBytes + size > services.config().client().maxOutboundBytes();
         if (overOwnBound || !budget.admits(unflushedBytes, size)) {
             services.metrics().dropped("slow_consumer", outbox.size());
             noteRefused(refused);
@@ -785,21 +792,19 @@ public final class ClientSession implements Subscriber {
                 continue;
             }
             String line = (String) outbox.get(i);
-            if (!line.startsWith("{\"type\":\"message\"") && !line.startsWith("{\"type\":\"gap\"")) {
-                continue; // a reply: nothing to resume from
-            }
-            try {
+            try { // every line: a node's topic message comes as the node wrote it, in any field order
                 JsonObject frame = new JsonObject(line);
+                String type = frame.getString("type");
                 String topic = frame.getString("topic");
-                if ("message".equals(frame.getString("type"))) {
+                if ("message".equals(type)) {
                     noteRefused(topic, frame.getString("epoch"), frame.getLong("offset", -1L));
-                } else if (frame.getBoolean("reset", false)) {
+                } else if ("gap".equals(type) && frame.getBoolean("reset", false)) {
                     noteRefused(topic, RESET_REFUSED);
-                } else {
+                } else if ("gap".equals(type)) {
                     noteRefused(topic, frame.getString("epoch"), frame.getLong("from", -1L));
-                }
+                } // else a reply or a direct: nothing to resume from
             } catch (RuntimeException notTheFrameItSeems) {
-                // a node's line forwarded as is: nothing to resume from
+                // a node's line forwarded as is, not what it should be: nothing to resume from
             }
         }
     }
@@ -867,6 +872,11 @@ public final class ClientSession implements Subscriber {
         }
     }
 
+    /** The code this session closed its link with, or 0 when it did not close it. */
+    int closeCodeSent() {
+        return closedWith;
+    }
+
     /** Closes the browser link with a code; the endpoint's close callback then ends the session. */
     void close(int code, String reason) {
         if (closed) {
@@ -902,9 +912,14 @@ public final class ClientSession implements Subscriber {
             return;
         }
         cancelTimer();
-        // before leaving: the shard forgets a topic its last subscriber left
-        positionsAtDetach = positionsToResumeFrom();
-        subscriptions.forEach(this::leaveShard); // the list stays, for a successor
+        if (!stateHeld) { // a held state never joined the shard: its positions are the predecessor's
+            // before leaving: the shard forgets a topic its last subscriber left
+            positionsAtDetach = positionsToResumeFrom();
+            subscriptions.forEach(this::leaveShard); // the list stays, for a successor
+        }
+        // a recovery still in flight is asked again by the resume, from positionsAtDetach: its answer, were it
+        // taken now, would be held as if it were a direct and come twice
+        recovering = null;
         if (warmup || !resumable(code)) { // nobody comes back for a warm-up link, however it ended
             if (!end(code)) {
                 detached = true; // a resumed successor is taking over: it gets the state as from a held session
@@ -936,6 +951,14 @@ public final class ClientSession implements Subscriber {
             services.pool().sessionClosed(id, code, link);
         }
         return true;
+    }
+
+    /**
+     * Closed by the gateway with a code the browser resumes after, and not ended yet: a 4002 link that no longer
+     * reads stays open until the idle timeout cuts it. Directs and acks for it are held as for a link already lost.
+     */
+    private boolean closingForResume() {
+        return closed && closedWith != 0 && !warmup && resumable(closedWith);
     }
 
     /** A browser that closed normally, or was refused for good, does not come back for this session. */

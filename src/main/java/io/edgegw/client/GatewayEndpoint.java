@@ -214,12 +214,15 @@ public class GatewayEndpoint {
     @OnClose
     @NonBlocking
     void onClose(CloseReason reason, WebSocketConnection connection) {
-        // the code of the close frame received (a browser echoes the gateway's own); WebSockets Next reports a link
-        // that died without a close frame as 1005 (no status), as it does a close frame without a code
+        // the gateway's own code when it closed the link (a slow consumer that no longer reads never echoes it),
+        // else the code of the close frame received; WebSockets Next reports a link that died without a close frame
+        // as 1005 (no status), as it does a close frame without a code
         ClientSession session = connection.userData().get(SESSION);
         boolean browser = connection.userData().get(WARMUP_LINK) == null; // warm-up links are in no client metric
         if (browser) {
-            services.metrics().clientClosed(reason == null ? CloseReason.EMPTY.getCode() : reason.getCode());
+            int sent = session == null ? 0 : session.closeCodeSent();
+            services.metrics().clientClosed(sent != 0 ? sent
+                    : reason == null ? CloseReason.EMPTY.getCode() : reason.getCode());
         }
         if (session != null) {
             if (browser) {

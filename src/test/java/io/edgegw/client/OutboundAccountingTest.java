@@ -17,6 +17,7 @@ import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.Test;
 
+import io.edgegw.demo.ReferenceNode;
 import io.edgegw.testkit.GatewayUrls;
 import io.edgegw.testkit.ReferenceClusterResource;
 import io.edgegw.testkit.Scrape;
@@ -101,6 +102,7 @@ class OutboundAccountingTest {
                 // this one never reads again but keeps sending: its close frame cannot be written, and what it sends
                 // does not keep its link alive, since no write to it completes
                 double closedBefore = allCloses();
+                double slowClosesBefore = Scrape.value("gateway_client_closes_total", SLOW_CONSUMER_CLOSES);
                 double dropsNow = Scrape.value("gateway_messages_dropped_total", SLOW_CONSUMER_DROPS);
                 proxy.stall(neverReads.localAddress(), true);
                 published = publishUntilDropped(topic, published, dropsNow, reader);
@@ -119,6 +121,9 @@ class OutboundAccountingTest {
                     }
                 }
                 assertThat(neverReads.awaitClose(WAIT)).as("a link cut without a close frame").isEqualTo(1006);
+                // counted under the gateway's own 4002, though no close frame ever came back from it
+                assertThat(Scrape.value("gateway_client_closes_total", SLOW_CONSUMER_CLOSES))
+                        .isEqualTo(slowClosesBefore + 1);
 
                 for (int i = 0; i < 20; i++, published++) {
                     ReferenceClusterResource.cluster().publish(topic, "{\"n\":" + published + "}");
@@ -134,6 +139,35 @@ class OutboundAccountingTest {
                 wakesUp.close();
                 neverReads.close();
             }
+        }
+    }
+
+    @Test
+    void aReplayLargerThanTheBoundReachesABrowserThatReads() {
+        String topic = "accounting/replayed";
+        TestClient first = TestClient.connect(GatewayUrls.ws());
+        TestClient late = TestClient.connect(GatewayUrls.ws());
+        try {
+            subscribe(first, topic);
+            awaitNodeSubscription(topic);
+            int published = 0;
+            while ((long) published * PADDING.length() <= BOUND) { // within the history the gateway keeps (100)
+                published = publishBurst(topic, published);
+                first.awaitCount("message", published, WAIT);
+            }
+            JsonObject oldest = first.frames("message").get(0);
+            late.welcome();
+            late.sendJson(new JsonObject().put("type", "subscribe").put("id", "r").put("topics", List.of(topic))
+                    .put("since", new JsonObject().put(topic, new JsonObject().put("epoch", oldest.getString("epoch"))
+                            .put("offset", oldest.getLong("offset") - 1))));
+            assertThat(late.awaitReply("r", WAIT).getString("type")).isEqualTo("subscribed");
+            // one recovery answer, written as one frame larger than the bound to a socket with nothing pending
+            late.awaitCount("message", published, WAIT);
+            assertThat(late.isClosed()).as("closed with %s", late.closeCode()).isFalse();
+            assertThat(late.frames("gap")).isEmpty();
+        } finally {
+            first.close();
+            late.close();
         }
     }
 
@@ -157,6 +191,14 @@ class OutboundAccountingTest {
                 double dropsBefore = Scrape.value("gateway_messages_dropped_total", SLOW_CONSUMER_DROPS);
                 proxy.stall(slow.localAddress(), true);
                 int published = publishUntilDropped(topic, 0, dropsBefore, reader);
+                String session = slow.welcome().getString("session");
+                for (int i = 0; i < 3; i++) { // for a link closing as a slow consumer: held for its resume
+                    boolean directed = false;
+                    for (ReferenceNode node : ReferenceClusterResource.cluster().nodes()) {
+                        directed |= node.direct(session, "while.closing", "{\"d\":" + i + "}");
+                    }
+                    assertThat(directed).isTrue();
+                }
                 for (int i = 0; i < 5; i++) { // to a link closing as a slow consumer: refused as well
                     ReferenceClusterResource.cluster().publish(quiet, "{\"q\":" + i + "}");
                 }
@@ -184,6 +226,11 @@ class OutboundAccountingTest {
                 await().atMost(WAIT).until(() -> ofTopic(slow, quiet).size() + ofTopic(back, quiet).size() == 5);
                 assertThat(ofTopic(back, quiet)).as("published to the closing link: refused, then recovered").isNotEmpty();
                 assertThat(resumed.frames("gap")).isEmpty();
+                // the directs came while its link was closing, not yet gone: held, as for a lost link
+                back.awaitCount("direct", 3, WAIT);
+                assertThat(back.frames("direct").stream().map(d -> d.getJsonObject("data").getInteger("d")).toList())
+                        .containsExactly(0, 1, 2);
+                assertThat(slow.frames("direct")).isEmpty();
             } finally {
                 reader.close();
                 slow.close();
