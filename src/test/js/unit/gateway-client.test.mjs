@@ -258,7 +258,8 @@ test('close 1001 with subscriptions reconnects at once', async () => {
   const socket = await connected(client);
   socket.drop(1001, 'idle');
   assert.equal(client.state, State.BACKOFF);
-  await clock.advance(500);
+  assert.equal(client.states.at(-1).delay, 0, 'no backoff: the gateway is fine, the link was only quiet');
+  await clock.advance(0);
   assert.equal(FakeSocket.instances.length, 2);
 });
 
@@ -1030,4 +1031,92 @@ test('a ping that takes the rate bucket below zero delays the next write instead
   await settle();
   assert.ok(socket.frames.every((f) => f.length > 0), 'no empty frame');
   assert.deepEqual(socket.sentOfType('send').map((l) => l.data), [0]);
+});
+
+test('close() from a state listener stops the client for good: no socket, no timer after it', async () => {
+  const client = newClient({ backoff: { initial: 1000, max: 1000, multiplier: 2, stableAfter: 30000 } });
+  client.on('state', (e) => { if (e.state === State.BACKOFF) client.close(); });
+  const socket = await connected(client);
+  socket.drop(1006);
+  assert.equal(client.state, State.CLOSED);
+  await clock.advance(60000);
+  assert.equal(FakeSocket.instances.length, 1, 'never connected again');
+  assert.equal(client.state, State.CLOSED);
+  assert.deepEqual(clock.pending(), []);
+  const stopped = client.subscribe('a/t');
+  await assert.rejects(stopped, { code: 'closed' });
+});
+
+test('close() from a state listener on probing or connecting opens no socket', async () => {
+  for (const stopOn of [State.PROBING, State.CONNECTING]) {
+    FakeSocket.reset();
+    const client = newClient();
+    client.on('state', (e) => { if (e.state === stopOn) client.close(); });
+    client.connect();
+    await clock.advance(60000);
+    assert.equal(FakeSocket.instances.length, 0, `stopped on ${stopOn}`);
+    assert.equal(client.state, State.CLOSED);
+  }
+});
+
+test('after a 1009, a send larger than the halved frame budget is refused, not written to close the link again', async () => {
+  const client = newClient({ maxFrameSize: 4000 });
+  const socket = await connected(client, { resume: 'R' });
+  const big = client.send('big', 'x'.repeat(3000)).then(() => 'acked', (e) => e.code);
+  const small = client.send('small', 1);
+  await settle();
+  socket.drop(1009, 'too big');
+  await clock.advance(500);
+  const second = FakeSocket.last();
+  second.welcome({ session: 's-1', restored: { subscriptions: [], ignores: [] } });
+  await settle();
+  assert.equal(await big, 'message_too_big');
+  assert.deepEqual(second.sentOfType('send').map((l) => l.event), ['small'], 'only the one that fits');
+  second.receive({ type: 'ack', id: second.sentOfType('send')[0].id });
+  await small;
+  assert.equal(client.state, State.CONNECTED);
+});
+
+test('a subscribe refused as a whole does not take back a topic a later subscribe was granted', async () => {
+  const client = newClient();
+  const socket = await connected(client);
+  const refused = client.subscribe(['chat/lobby', 'admin/x']);
+  refused.catch(() => {});
+  const granted = client.subscribe('chat/lobby');
+  await settle();
+  const [first, second] = socket.sentOfType('subscribe');
+  socket.receive({ type: 'error', id: first.id, code: 'not_allowed', message: 'admin/x' },
+    { type: 'subscribed', id: second.id, topics: ['chat/lobby'] });
+  await assert.rejects(refused, { code: 'not_allowed' });
+  await granted;
+  assert.deepEqual(client.subscriptions, ['chat/lobby']);
+});
+
+test('a wall clock stepped back does not stall paced writes', async () => {
+  const client = newClient({ requestRate: 100, requestBurst: 10 });
+  const socket = await connected(client);
+  clock.now -= 3600_000; // the system clock is set back an hour
+  for (let i = 0; i < 5; i++) client.send('e', i).catch(() => {});
+  await settle();
+  assert.equal(socket.sentOfType('send').length, 5);
+});
+
+test('a nack for a resend still waiting for its turn takes it out of the outbox', async () => {
+  const client = newClient({ requestRate: 1, requestBurst: 1, sendTimeout: 600000 });
+  const socket = await connected(client, { resume: 'R' });
+  const sends = [client.send('e', 0), client.send('e', 1)];
+  sends.forEach((p) => p.catch(() => {}));
+  await clock.advance(1000); // both written, one a second
+  const written = socket.sentOfType('send');
+  assert.equal(written.length, 2);
+  socket.drop(1006);
+  await clock.advance(500);
+  const second = FakeSocket.last();
+  second.welcome({ session: 's-1', restored: { subscriptions: [], ignores: [] } });
+  await settle();
+  assert.equal(second.sentOfType('send').length, 0, 'both resends wait for their turn');
+  second.receive({ type: 'error', id: written[1].id, code: 'rejected', message: 'no' }); // its outcome, late
+  await assert.rejects(sends[1], { code: 'rejected' });
+  await clock.advance(5000);
+  assert.deepEqual(second.sentOfType('send').map((l) => l.data), [0], 'the nacked one is not written again');
 });

@@ -376,10 +376,8 @@ export class GatewayClient {
     return new Promise((resolve, reject) => {
       const record = { id, line, resolve, reject, written: false, resent: false, timer: null };
       record.timer = this._o.setTimeout(() => {
-        this._sends.delete(id);
         // one still waiting for its turn is taken out: it must not leave after the app was told it failed
-        const waiting = this._outbox.findIndex((entry) => entry.record === record);
-        if (waiting >= 0) this._outbox.splice(waiting, 1);
+        this._settleSend(record);
         reject(new GatewayError('upstream_unavailable', record.written
           ? 'no answer in time: the outcome is unknown' : 'no connection to the gateway in time', { id }));
       }, options.timeout ?? this._o.sendTimeout);
@@ -426,6 +424,16 @@ export class GatewayClient {
     return event;
   }
 
+  /**
+   * _enter with its event emitted; false when a listener moved the client on meanwhile (close(), reconnect()), so
+   * the caller must not go on with the state it entered: no socket, no timer for a client the app just stopped.
+   */
+  _moveTo(state, detail) {
+    const epoch = this._epoch + 1;
+    this._enter(state, detail);
+    return this._epoch === epoch && this._started;
+  }
+
   _clearStateTimer() {
     if (this._stateTimer !== null) this._o.clearTimeout(this._stateTimer);
     this._stateTimer = null;
@@ -433,7 +441,7 @@ export class GatewayClient {
 
   /** probing → (fresh token) → health probe → connecting; any failure → backoff. */
   async _attemptConnect(reason) {
-    this._enter(State.PROBING, { reason, attempt: this._attempt });
+    if (!this._started || !this._moveTo(State.PROBING, { reason, attempt: this._attempt })) return;
     const epoch = this._epoch;
     if (this._needToken) {
       try {
@@ -469,7 +477,7 @@ export class GatewayClient {
   }
 
   _open() {
-    this._enter(State.CONNECTING, { attempt: this._attempt });
+    if (!this._moveTo(State.CONNECTING, { attempt: this._attempt })) return;
     this._welcomed = false;
     let ws;
     const target = this._socketTarget();
@@ -547,7 +555,7 @@ export class GatewayClient {
     if (!this._started) return;
     const wait = delay ?? backoffDelay(this._attempt, this._o.backoff, this._o.random);
     this._attempt++;
-    this._enter(State.BACKOFF, { reason, delay: wait, attempt: this._attempt, ...detail });
+    if (!this._moveTo(State.BACKOFF, { reason, delay: wait, attempt: this._attempt, ...detail })) return;
     this._stateTimer = this._o.setTimeout(() => this._attemptConnect(reason), wait);
   }
 
@@ -579,7 +587,9 @@ export class GatewayClient {
       this._enter(State.IDLE, { reason: 'going_away', code });
       return;
     }
-    if (!wasConnected && code === 1006) {
+    if (action === 'idle') { // closed for being quiet, with something to do: the gateway is fine, come back now
+      this._enterBackoff('link_closed', 0, { code, closeReason: reason });
+    } else if (!wasConnected && code === 1006) {
       this._enterBackoff('connect_failed', undefined, { code, closeReason: reason });
     } else {
       this._enterBackoff('link_closed', undefined, { code, closeReason: reason });
@@ -992,8 +1002,7 @@ export class GatewayClient {
   _onAck(id) {
     const record = this._sends.get(id);
     if (!record) return; // a repeated ack after a resend
-    this._sends.delete(id);
-    this._o.clearTimeout(record.timer);
+    this._settleSend(record); // a resend still waiting for its turn must not leave after it was answered
     record.resolve({ id });
   }
 
@@ -1001,8 +1010,7 @@ export class GatewayClient {
     const record = m.id != null ? this._sends.get(m.id) : null;
     if (record) {
       if (record.resent && m.code === 'bad_request' && /duplicate/i.test(m.message || '')) return; // still in flight
-      this._sends.delete(m.id);
-      this._o.clearTimeout(record.timer);
+      this._settleSend(record); // after a nack, a resend waiting for its turn could still be accepted
       record.reject(new GatewayError(m.code, m.message, { id: m.id }));
       return;
     }
@@ -1045,16 +1053,18 @@ export class GatewayClient {
     const ws = this._ws;
     // Only a refusal on the link the request went out on is the gateway's answer to it; one carried to a later link
     // was settled by that link's sync, which keeps the books, and `closed` is no answer at all.
-    const refusedHere = (e) => e.code !== 'closed' && ws === this._ws;
-    if (kind === 'subscribe' || kind === 'ignore') {
-      // refused as a whole: what this call added is not kept, so the next link does not ask again
-      const set = kind === 'subscribe' ? this._subs : this._ignores;
-      request.catch((e) => { if (refusedHere(e)) added.forEach((t) => set.delete(t)); });
-    } else {
-      // refused: the gateway keeps what it had, and so does the client, so that the two agree
-      const set = kind === 'unsubscribe' ? this._subs : this._ignores;
-      request.catch((e) => { if (refusedHere(e)) removed.forEach((t) => set.add(t)); });
-    }
+    const here = () => ws === this._ws;
+    const set = kind === 'subscribe' || kind === 'unsubscribe' ? this._subs : this._ignores;
+    const adds = kind === 'subscribe' || kind === 'ignore';
+    request.then(() => {
+      // granted: applied again, since an earlier call's refusal, answered just before, may have taken back a topic
+      // both named (the answers come in the order the gateway applied the requests, so the books end as its own)
+      if (here()) list.forEach((t) => (adds ? set.add(t) : set.delete(t)));
+    }, (e) => {
+      // refused as a whole: the gateway keeps what it had, and so does the client (what this call added is not
+      // asked again by the next link; what it removed stays)
+      if (e.code !== 'closed' && here()) (adds ? added : removed).forEach((t) => (adds ? set.delete(t) : set.add(t)));
+    });
     return request;
   }
 
@@ -1074,7 +1084,22 @@ export class GatewayClient {
 
   /** `record.written` once it leaves in a frame: one still waiting here when the link drops is only queued. */
   _writeSend(record) {
+    if (this._tooBig(record.line)) { // the frame budget shrank after a 1009: written, it would close the link again
+      this._settleSend(record);
+      record.reject(new GatewayError('message_too_big', `send exceeds ${this._frameLimit} bytes, the frame budget `
+        + 'since the gateway closed a link with 1009' + (record.written ? ' (its outcome on that link is unknown)' : ''),
+      { id: record.id }));
+      return;
+    }
     this._write(record.line, record);
+  }
+
+  /** A send answered (or given up): no longer in flight, and no longer waiting in the outbox for its turn. */
+  _settleSend(record) {
+    this._sends.delete(record.id);
+    this._o.clearTimeout(record.timer);
+    const waiting = this._outbox.findIndex((entry) => entry.record === record);
+    if (waiting >= 0) this._outbox.splice(waiting, 1);
   }
 
   _tooBig(line) {
@@ -1131,7 +1156,9 @@ export class GatewayClient {
   _takeTokens(wanted) {
     const now = this._o.now();
     const bucket = this._bucket;
-    bucket.tokens = Math.min(this._o.requestBurst, bucket.tokens + (now - bucket.at) * this._o.requestRate / 1000);
+    // a wall clock stepped back must not take tokens away (and stall every write for as long)
+    const elapsed = Math.max(0, now - bucket.at);
+    bucket.tokens = Math.min(this._o.requestBurst, bucket.tokens + elapsed * this._o.requestRate / 1000);
     bucket.at = now;
     const taken = Math.max(0, Math.min(wanted, Math.floor(bucket.tokens))); // a ping may have taken it below 0
     bucket.tokens -= taken;
