@@ -2,7 +2,7 @@
 # Fan-out benchmark of the gateway against nats-server's WebSocket listener (issue 6), in one command.
 #
 #   bench/run.sh                 # full: 5 interleaved runs per server of the headline scenario (about 30 min)
-#   bench/run.sh --mode quick    # smoke test: 1 run each, short steps (about 5 min)
+#   bench/run.sh --mode quick    # smoke test: 1 run each, short steps (about 3 min on an idle machine)
 #   bench/run.sh --scenarios a --reps 7 --rates 500,1000,2000,3000   # any flag of BenchMain (bench/README.md)
 #
 # Installs nats-server with apt-get when missing, packages the gateway (mvn package -DskipTests) and the load

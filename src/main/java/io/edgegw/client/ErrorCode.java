@@ -6,7 +6,7 @@ public enum ErrorCode {
     BAD_REQUEST,
     /** A {@code type} the gateway does not know. */
     UNKNOWN_TYPE,
-    /** The session would exceed {@code gateway.client.max-subscriptions}. */
+    /** The session would exceed {@code gateway.client.max-subscriptions}: subscriptions, or its ignore list. */
     TOO_MANY_SUBSCRIPTIONS,
     /** A topic or pattern that breaks the topic rules. */
     INVALID_TOPIC,

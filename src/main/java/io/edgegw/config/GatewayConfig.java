@@ -160,7 +160,10 @@ public interface GatewayConfig {
         @WithDefault("65536")
         int maxFrameSize();
 
-        /** Most topics and patterns one session may be subscribed to. */
+        /**
+         * Most topics and patterns one session may be subscribed to, and separately most patterns in its ignore
+         * list ({@code too_many_subscriptions} beyond either).
+         */
         @WithName("max-subscriptions")
         @WithDefault("1000")
         int maxSubscriptions();
