@@ -184,7 +184,9 @@ public final class ClientSession implements Subscriber {
         boolean joined = !detached && !stateHeld; // its subscriptions are on the shard
         Map<String, SessionState.Position> delivered = joined ? positionsToResumeFrom() : positionsAtDetach;
         SessionState state = new SessionState(List.copyOf(subscriptions), ignores.patterns(), delivered,
-                Set.copyOf(sendsInFlight), takeHeld());
+                Set.copyOf(sendsInFlight), List.copyOf(held), heldDropped);
+        held.clear();
+        heldDropped = 0;
         if (joined) {
             subscriptions.forEach(this::leaveShard);
         }
@@ -224,9 +226,13 @@ public final class ClientSession implements Subscriber {
                 recover(topic, position.epoch(), position.offset());
             }
         });
-        state.heldFrames().forEach(this::reply);
-        List<String> arrivedMeanwhile = takeHeld();
-        arrivedMeanwhile.forEach(this::reply);
+        // the predecessor's held frames, then those held here meanwhile, after one note of all that were dropped
+        List<String> arrivedMeanwhile = new ArrayList<>(held);
+        held.clear();
+        held.addAll(state.heldFrames());
+        held.addAll(arrivedMeanwhile);
+        heldDropped += state.heldDropped();
+        takeHeld().forEach(this::reply);
         takeOutcomesBeforeState().forEach(outcome -> sendOutcome(outcome.id, outcome.errorCode, outcome.message));
         if (waiting != null) {
             waiting.forEach(this::onText);
@@ -243,7 +249,9 @@ public final class ClientSession implements Subscriber {
         sendsInFlight.addAll(state.sendsInFlight());
         subscriptions.addAll(state.subscriptions());
         positionsAtDetach = state.positions();
-        List<String> arrivedMeanwhile = takeHeld();
+        List<String> arrivedMeanwhile = new ArrayList<>(held);
+        held.clear();
+        heldDropped += state.heldDropped(); // a count: re-held as a frame, the bound could push it out
         state.heldFrames().forEach(this::hold);
         arrivedMeanwhile.forEach(this::hold);
         for (SendOutcome outcome : takeOutcomesBeforeState()) { // held too: they go on with the state
@@ -266,6 +274,11 @@ public final class ClientSession implements Subscriber {
     /** A text frame from the browser: one request per line; the replies leave as one frame. */
     void onText(String frame) {
         if (beforeRestore != null) {
+            // bounded as every queue is: a browser's few requests of its first moments fit, a flood does not
+            if (beforeRestore.size() >= services.config().client().requestBurst()) {
+                close(CloseCode.POLICY_VIOLATION.code(), "repeated abuse: request flood");
+                return;
+            }
             beforeRestore.add(frame);
             return;
         }

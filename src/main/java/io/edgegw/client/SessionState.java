@@ -20,12 +20,14 @@ import io.edgegw.fanout.TopicPattern;
  * @param positions the last (epoch, offset) delivered per exact topic, where recovery continues
  * @param sendsInFlight ids of sends still waiting for their ack
  * @param heldFrames frames (directs, acks) that arrived while no browser was connected
+ * @param heldDropped how many more came and were dropped past {@code gateway.session.held-frames}: a count, not a
+ *        frame, so that a session that holds the state again (its own link lost meanwhile) can add to it
  */
 record SessionState(List<String> subscriptions, List<String> ignores, Map<String, Position> positions,
-        Set<String> sendsInFlight, List<String> heldFrames) {
+        Set<String> sendsInFlight, List<String> heldFrames, int heldDropped) {
 
     /** A resume of a session this gateway does not hold: the id survives, nothing else. */
-    static final SessionState EMPTY = new SessionState(List.of(), List.of(), Map.of(), Set.of(), List.of());
+    static final SessionState EMPTY = new SessionState(List.of(), List.of(), Map.of(), Set.of(), List.of(), 0);
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -43,7 +45,7 @@ record SessionState(List<String> subscriptions, List<String> ignores, Map<String
                 merged.put(topic, position);
             }
         });
-        return new SessionState(subscriptions, ignores, merged, sendsInFlight, heldFrames);
+        return new SessionState(subscriptions, ignores, merged, sendsInFlight, heldFrames, heldDropped);
     }
 
     /**
