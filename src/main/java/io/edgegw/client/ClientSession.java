@@ -82,8 +82,9 @@ public final class ClientSession implements Subscriber {
     private final List<String> held = new ArrayList<>();
     /** Held frames dropped past {@code gateway.session.held-frames} since they were last handed on. */
     private int heldDropped;
-    /** Frames the browser sent before its resumed state arrived. */
+    /** Frames the browser sent before its resumed state arrived, and their length in chars. */
     private List<String> beforeRestore;
+    private long beforeRestoreChars;
     /** A newer resume that came before this session's own resumed state: it gets that state when it comes. */
     private Consumer<SessionState> pendingSuccessor;
     /** The resumed state is held, not joined to the shard: it came after the link was lost or replaced. */
@@ -275,7 +276,9 @@ public final class ClientSession implements Subscriber {
     void onText(String frame) {
         if (beforeRestore != null) {
             // bounded as every queue is: a browser's few requests of its first moments fit, a flood does not
-            if (beforeRestore.size() >= services.config().client().requestBurst()) {
+            beforeRestoreChars += frame.length();
+            if (beforeRestore.size() >= services.config().client().requestBurst()
+                    || beforeRestoreChars > services.config().client().maxOutboundBytes()) {
                 close(CloseCode.POLICY_VIOLATION.code(), "repeated abuse: request flood");
                 return;
             }
@@ -630,9 +633,12 @@ public final class ClientSession implements Subscriber {
         if (recovering != null) {
             TopicRecovery recovery = recovering.get(delivery.topic());
             if (recovery != null) {
+                if (closed) { // nothing more for this link: a resume asks again from where this recovery did
+                    noteRefused(delivery.topic(), recovery.epoch, recovery.since + 1);
+                    return;
+                }
                 // held until what it missed has been delivered before it; a gap too, or the browser would take
-                // the replay that follows it for repeats of what the gap skipped. Also on a closing link: the
-                // replay, not a live message held behind it, is then the first refused
+                // the replay that follows it for repeats of what the gap skipped
                 recovery.hold(delivery);
                 return;
             }

@@ -301,7 +301,10 @@ public interface GatewayConfig {
         @WithDefault("false")
         boolean enabled();
 
-        /** HMAC secret of HS256 tokens (its SHA-256 is the key, as for resume tokens). */
+        /**
+         * HMAC secret of HS256 tokens: its UTF-8 bytes are the key, as JWT libraries use a shared secret; at least
+         * 32 bytes.
+         */
         Optional<String> secret();
 
         /** PEM public key (RSA or EC) of RS256/ES256 tokens, instead of a secret. */
