@@ -258,9 +258,48 @@ test('close 1001 with subscriptions reconnects at once', async () => {
   const socket = await connected(client);
   socket.drop(1001, 'idle');
   assert.equal(client.state, State.BACKOFF);
-  assert.equal(client.states.at(-1).delay, 0, 'no backoff: the gateway is fine, the link was only quiet');
-  await clock.advance(0);
+  assert.equal(client.states.at(-1).delay, 125, 'no backoff: the link was only quiet (random 0.5 of 250 ms)');
+  await clock.advance(125);
   assert.equal(FakeSocket.instances.length, 2);
+});
+
+test('a 1001 before any welcome (a proxy going away) backs off as any failed attempt does', async () => {
+  const client = newClient();
+  client.subscribe('prices/*');
+  client.connect();
+  await settle();
+  FakeSocket.last().drop(1001, 'going away');
+  assert.equal(client.state, State.BACKOFF);
+  assert.equal(client.states.at(-1).delay, 500, 'the backoff of attempt 0 (random 0.5 of 1000 ms)');
+});
+
+test('a granted subscribe does not undo a later unsubscribe whose answer the link did not live to carry', async () => {
+  for (const [first, second, expected] of [['subscribe', 'unsubscribe', []], ['unsubscribe', 'subscribe', ['x/t']]]) {
+    FakeSocket.reset();
+    const client = newClient();
+    if (first === 'unsubscribe') client.subscribe('x/t');
+    const socket = await connected(client, { resume: 'R' });
+    if (first === 'unsubscribe') {
+      socket.receive({ type: 'subscribed', id: socket.sentOfType('subscribe')[0].id, topics: ['x/t'] });
+    }
+    const a = client[first]('x/t');
+    await settle();
+    const b = client[second]('x/t');
+    await settle();
+    const [request] = socket.sentOfType(first).slice(-1);
+    socket.receive({ type: `${first}d`, id: request.id, topics: ['x/t'] });
+    await a;
+    socket.drop(1006); // the second's answer is lost with the link
+    await clock.advance(500);
+    const next = FakeSocket.last();
+    next.welcome({ session: 's-1', restored: { subscriptions: first === 'subscribe' ? ['x/t'] : [], ignores: [] } });
+    await settle();
+    assert.deepEqual(client.subscriptions, expected, `${first} then ${second}`);
+    const synced = next.sentOfType(second);
+    assert.equal(synced.length, 1, `the sync asks the gateway for the ${second}`);
+    next.receive({ type: `${second}d`, id: synced[0].id, topics: ['x/t'] });
+    await b;
+  }
 });
 
 // ---- heartbeat ----------------------------------------------------------------------------------------------

@@ -41,6 +41,8 @@ export const State = Object.freeze({
  * whereas 1000 would end it.
  */
 export const CLIENT_TIMEOUT_CLOSE = 3008;
+/** After the gateway's 1001 (idle), the client comes back within this many ms, at random: at once, yet spread. */
+const IDLE_RECONNECT_SPREAD_MS = 250;
 
 const DEFAULTS = Object.freeze({
   /** ws:// or wss:// URL of the gateway's /ws endpoint; relative URLs are resolved against the page. */
@@ -249,6 +251,13 @@ export class GatewayClient {
     // What the application asked for, independent of any link; each new link is brought back to it.
     this._subs = new Set();
     this._ignores = new Set();
+    /**
+     * Per topic, the calls changing `_subs` (`_ignores`) that are in flight on this link, oldest first, each with its
+     * target (held or not) and what was beneath it: answers come in request order, so a refusal puts back what was
+     * beneath the call, for the next call in flight or for the books.
+     */
+    this._inFlight = { subs: new Map(), ignores: new Map() };
+    this._callNo = 0;
     /** topic → {epoch, offset}: the last message delivered; drives dedupe, order and `since` on resubscribe. */
     this._positions = new Map();
 
@@ -587,8 +596,10 @@ export class GatewayClient {
       this._enter(State.IDLE, { reason: 'going_away', code });
       return;
     }
-    if (action === 'idle') { // closed for being quiet, with something to do: the gateway is fine, come back now
-      this._enterBackoff('link_closed', 0, { code, closeReason: reason });
+    if (action === 'idle' && wasConnected) { // closed for being quiet, with something to do: come back now
+      // (spread over a moment: a proxy going away closes every link with 1001 at once)
+      this._enterBackoff('link_closed', Math.floor(this._o.random() * IDLE_RECONNECT_SPREAD_MS),
+        { code, closeReason: reason });
     } else if (!wasConnected && code === 1006) {
       this._enterBackoff('connect_failed', undefined, { code, closeReason: reason });
     } else {
@@ -613,6 +624,8 @@ export class GatewayClient {
   /** Forgets the current socket: timers stop, unanswered requests wait for the next link's sync. */
   _detachLink() {
     this._ws = null;
+    this._inFlight.subs.clear(); // their answers, if any, come on no link: the next link's sync keeps the books
+    this._inFlight.ignores.clear();
     this._cancelRestoreRetries(null);
     this._welcomed = false;
     this._urlSince = null;
@@ -1051,20 +1064,34 @@ export class GatewayClient {
     }
     const request = this._request(kind, list, since);
     const ws = this._ws;
-    // Only a refusal on the link the request went out on is the gateway's answer to it; one carried to a later link
+    // Only an answer on the link the request went out on is the gateway's answer to it; one carried to a later link
     // was settled by that link's sync, which keeps the books, and `closed` is no answer at all.
     const here = () => ws === this._ws;
-    const set = kind === 'subscribe' || kind === 'unsubscribe' ? this._subs : this._ignores;
+    const isSubs = kind === 'subscribe' || kind === 'unsubscribe';
+    const set = isSubs ? this._subs : this._ignores;
+    const book = isSubs ? this._inFlight.subs : this._inFlight.ignores;
     const adds = kind === 'subscribe' || kind === 'ignore';
-    request.then(() => {
-      // granted: applied again, since an earlier call's refusal, answered just before, may have taken back a topic
-      // both named (the answers come in the order the gateway applied the requests, so the books end as its own)
-      if (here()) list.forEach((t) => (adds ? set.add(t) : set.delete(t)));
-    }, (e) => {
-      // refused as a whole: the gateway keeps what it had, and so does the client (what this call added is not
-      // asked again by the next link; what it removed stays)
-      if (e.code !== 'closed' && here()) (adds ? added : removed).forEach((t) => (adds ? set.delete(t) : set.add(t)));
-    });
+    const call = ++this._callNo;
+    for (const t of list) {
+      const beneath = adds ? !added.includes(t) : removed.includes(t);
+      if (!book.has(t)) book.set(t, []);
+      book.get(t).push({ call, target: adds, beneath });
+    }
+    const settle = (granted) => {
+      if (!here()) return;
+      for (const t of list) {
+        const calls = book.get(t);
+        const at = calls ? calls.findIndex((c) => c.call === call) : -1;
+        if (at < 0) continue;
+        const [settled] = calls.splice(at, 1);
+        // refused as a whole: the gateway keeps what it had beneath this call, and so does the client
+        const after = granted ? settled.target : settled.beneath;
+        if (at < calls.length) calls[at].beneath = after; // the next call in flight now stands on that
+        else if (!granted) after ? set.add(t) : set.delete(t); // the last one: the books say it
+        if (calls.length === 0) book.delete(t);
+      }
+    };
+    request.then(() => settle(true), (e) => { if (e.code !== 'closed') settle(false); });
     return request;
   }
 
