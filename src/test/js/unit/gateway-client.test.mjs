@@ -1159,3 +1159,43 @@ test('a nack for a resend still waiting for its turn takes it out of the outbox'
   await clock.advance(5000);
   assert.deepEqual(second.sentOfType('send').map((l) => l.data), [0], 'the nacked one is not written again');
 });
+
+test('a restore refused for good hands its verdict to the app\'s call on the same topic behind it', async () => {
+  const client = newClient();
+  const offline = client.subscribe('t/x');
+  offline.catch(() => {});
+  const socket = await connected(client); // a new session: the sync subscribes t/x
+  const [restore] = socket.sentOfType('subscribe');
+  const again = client.subscribe('t/x'); // the app asks again, the restore still unanswered
+  again.catch(() => {});
+  await settle();
+  const [, mine] = socket.sentOfType('subscribe');
+  socket.receive({ type: 'error', id: restore.id, code: 'not_allowed', message: 'no' },
+    { type: 'error', id: mine.id, code: 'not_allowed', message: 'no' });
+  await assert.rejects(offline, { code: 'not_allowed' });
+  await assert.rejects(again, { code: 'not_allowed' });
+  assert.deepEqual(client.subscriptions, [], 'the gateway holds neither');
+});
+
+test('a call made by a listener while the client stops is rejected, not left waiting for ever', async () => {
+  const client = newClient();
+  const socket = await connected(client);
+  let during = null;
+  client.on('error', () => { if (!during) during = client.subscribe('a/t'); });
+  socket.drop(1008, 'policy');
+  assert.ok(during, 'the listener ran');
+  await assert.rejects(during, { code: 'closed' });
+});
+
+test('a 1001 on a link that never stood for stableAfter backs off, so a proxy closing at once is not hammered', async () => {
+  const client = newClient();
+  client.subscribe('prices/*');
+  const socket = await connected(client, { resume: 'R' });
+  socket.drop(1006);
+  await clock.advance(500);
+  FakeSocket.last().welcome({ session: 's-1', restored: { subscriptions: ['prices/*'], ignores: [] } });
+  await settle();
+  FakeSocket.last().drop(1001, 'going away');
+  assert.equal(client.state, State.BACKOFF);
+  assert.equal(client.states.at(-1).delay, 1000, 'the backoff of attempt 1 (random 0.5 of 2000 ms)');
+});

@@ -596,8 +596,9 @@ export class GatewayClient {
       this._enter(State.IDLE, { reason: 'going_away', code });
       return;
     }
-    if (action === 'idle' && wasConnected) { // closed for being quiet, with something to do: come back now
-      // (spread over a moment: a proxy going away closes every link with 1001 at once)
+    if (action === 'idle' && wasConnected && this._attempt === 0) { // quiet, with something to do: come back now
+      // (spread over a moment: a proxy going away closes every link with 1001 at once; one that lets the welcome
+      // through and closes at once never lets the link stand for stableAfter, and meets the backoff)
       this._enterBackoff('link_closed', Math.floor(this._o.random() * IDLE_RECONNECT_SPREAD_MS),
         { code, closeReason: reason });
     } else if (!wasConnected && code === 1006) {
@@ -661,6 +662,7 @@ export class GatewayClient {
       record.reject(failure());
     }
     this._sends.clear();
+    this._requests.forEach((request) => request.reject(failure())); // made by a listener during the stop
     this._requests.clear();
     this._waiting.splice(0).forEach((w) => w.reject(failure()));
   }
@@ -984,10 +986,18 @@ export class GatewayClient {
   _refusedForGood(kind, topic, e) {
     const set = kind === 'subscribe' ? this._subs : kind === 'ignore' ? this._ignores : null;
     if (set) {
-      if (!set.has(topic)) return; // the app let it go meanwhile
-      set.delete(topic);
-      if (this._kept[kind]?.has(topic)) {
-        this._restore(kind === 'subscribe' ? 'unsubscribe' : 'unignore', [topic]);
+      const queued = (set === this._subs ? this._inFlight.subs : this._inFlight.ignores).get(topic);
+      if (queued && queued.length > 0) {
+        // the app's own calls on it, in flight behind this one, stood on it being granted: they now stand on what
+        // the gateway holds, and their answers settle the books
+        queued[0].beneath = !!this._kept[kind]?.has(topic);
+      } else if (!set.has(topic)) {
+        return; // the app let it go meanwhile
+      } else {
+        set.delete(topic);
+        if (this._kept[kind]?.has(topic)) {
+          this._restore(kind === 'subscribe' ? 'unsubscribe' : 'unignore', [topic]);
+        }
       }
     }
     this._emit('error', { code: e.code, message: e.message, id: e.id, topics: [topic] });
@@ -1055,7 +1065,7 @@ export class GatewayClient {
     }
     if (this.state === State.CLOSED) return Promise.reject(new GatewayError('closed', 'the client is closed'));
     const { added, removed, since } = record(list);
-    if (this.state !== State.CONNECTED) {
+    if (this.state !== State.CONNECTED || !this._ws) { // no link: also from a listener while one is torn down
       // the sync after the next welcome sends it (with `since` from the positions just recorded)
       return new Promise((resolve, reject) => {
         this._waiting.push({ kind, topics: list, resolve, reject });
