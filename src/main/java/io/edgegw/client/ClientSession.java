@@ -277,8 +277,8 @@ public final class ClientSession implements Subscriber {
         if (beforeRestore != null) {
             // bounded as every queue is: a browser's few requests of its first moments fit, a flood does not
             beforeRestoreChars += frame.length();
-            if (beforeRestore.size() >= services.config().client().requestBurst()
-                    || beforeRestoreChars > services.config().client().maxOutboundBytes()) {
+            if (beforeRestore.size() >= services.config().client().requestBurst() || beforeRestoreChars > Math.max(
+                    services.config().client().maxOutboundBytes(), 2L * services.config().client().maxFrameSize())) {
                 close(CloseCode.POLICY_VIOLATION.code(), "repeated abuse: request flood");
                 return;
             }
@@ -593,7 +593,8 @@ public final class ClientSession implements Subscriber {
             // the resumed link (a recorded kick was, and closed every resume with 4002 again); a held or replaced
             // link has nothing left to close
             if (!handedOver && !detached) {
-                noteRefused(0); // what it still had to send is refused too, as the gateway's own 4002 refuses it
+                // what it still had to send is refused too, as the gateway's own 4002 refuses it
+                services.metrics().dropped("slow_consumer", noteRefused(0));
                 close(code, reason == null ? "closed by the cluster" : reason);
             }
             return;
@@ -646,6 +647,9 @@ public final class ClientSession implements Subscriber {
         if (closed) { // the gateway closed the link (a 4002, an idle 1001, a drain) and it has not ended yet
             if (!delivery.isControl()) {
                 noteRefused(delivery.topic(), delivery.epoch(), delivery.offset());
+                if (closedWith == CloseCode.SLOW_CONSUMER.code()) {
+                    services.metrics().dropped("slow_consumer", 1); // refused to the slow consumer, as the rest
+                }
             } else if (delivery.gap() != null) {
                 noteRefused(delivery.topic(), delivery.gap().epoch(), delivery.gap().from());
             } else {
@@ -784,8 +788,7 @@ public final class ClientSession implements Subscriber {
         boolean overOwnBound = unflushedBytes > 0
                 && unflushedBytes + size > services.config().client().maxOutboundBytes();
         if (overOwnBound || !budget.admits(unflushedBytes, size)) {
-            services.metrics().dropped("slow_consumer", outbox.size());
-            noteRefused(refused);
+            services.metrics().dropped("slow_consumer", noteRefused(refused));
             LOG.infof("session %s: slow consumer (%d bytes unflushed%s), closing with 4002", id, unflushedBytes,
                     overOwnBound ? "" : "; this event loop's sessions hold " + budget.unflushed()
                             + " against its share of gateway.client.max-outbound-bytes-total, " + budget.share());
@@ -800,13 +803,16 @@ public final class ClientSession implements Subscriber {
     /**
      * Notes where each topic's part of {@code outbox[from…]}, the part a slow consumer is refused, starts: its first
      * message, or the first offset of a gap, or a reset. Parses the lines again: once per 4002, off the fan-out path.
+     * Returns how many topic messages are refused (replies and gaps are not messages).
      */
-    private void noteRefused(int from) {
+    private int noteRefused(int from) {
+        int messages = 0;
         for (int i = from; i < outbox.size(); i++) {
             if (outbox.get(i) instanceof Buffer binary) {
                 BinaryTopicFrame frame = BinaryTopicFrame.parse(binary);
                 if (frame != null) {
                     noteRefused(frame.topic(), frame.epoch(), frame.offset());
+                    messages++;
                 }
                 continue;
             }
@@ -817,6 +823,7 @@ public final class ClientSession implements Subscriber {
                 String topic = frame.getString("topic");
                 if ("message".equals(type)) {
                     noteRefused(topic, frame.getString("epoch"), frame.getLong("offset", -1L));
+                    messages++;
                 } else if ("gap".equals(type) && frame.getBoolean("reset", false)) {
                     noteRefused(topic, RESET_REFUSED);
                 } else if ("gap".equals(type)) {
@@ -826,6 +833,7 @@ public final class ClientSession implements Subscriber {
                 // a node's line forwarded as is, not what it should be: nothing to resume from
             }
         }
+        return messages;
     }
 
     private void noteRefused(String topic, String epoch, long offset) {

@@ -199,10 +199,15 @@ class OutboundAccountingTest {
                     }
                     assertThat(directed).isTrue();
                 }
+                double dropsAtClose = Scrape.value("gateway_messages_dropped_total", SLOW_CONSUMER_DROPS);
                 for (int i = 0; i < 5; i++) { // to a link closing as a slow consumer: refused as well
                     ReferenceClusterResource.cluster().publish(quiet, "{\"q\":" + i + "}");
                 }
                 await().atMost(WAIT).until(() -> ofTopic(reader, quiet).size() == 5); // fanned out by now
+                await().atMost(WAIT).untilAsserted(() -> assertThat(
+                        Scrape.value("gateway_messages_dropped_total", SLOW_CONSUMER_DROPS))
+                        .as("each message refused after the close counted (and any of the last burst still on its way)")
+                        .isGreaterThanOrEqualTo(dropsAtClose + 5));
                 proxy.stall(slow.localAddress(), false);
                 assertThat(slow.awaitClose(WAIT)).isEqualTo(4002);
 
