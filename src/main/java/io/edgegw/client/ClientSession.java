@@ -665,7 +665,7 @@ public final class ClientSession implements Subscriber {
      * which is the node's own as it came, in whatever field order it wrote.
      */
     private void queue(Object item, boolean topicFrame) {
-        if ((detached || beforeRestore != null || closingForResume()) && !topicFrame) {
+        if (!topicFrame && (detached || beforeRestore != null || closingForResume())) { // fan-out: one test
             hold((String) item); // directs and acks: held for the browser's return
             return;
         }
