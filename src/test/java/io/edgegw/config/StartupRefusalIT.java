@@ -33,6 +33,15 @@ class StartupRefusalIT {
     }
 
     @Test
+    void limitsAndTimersTheGatewayCannotWorkWithStopItAtStartEachNamed() {
+        assertThatThrownBy(() -> GatewayProcess.start("gateway.upstream.heartbeat.interval=0",
+                "gateway.client.rate=0").close())
+                .hasMessageContaining("the gateway exited at start")
+                .hasMessageContaining("gateway.upstream.heartbeat.interval must be at least 1ms: PT0S")
+                .hasMessageContaining("gateway.client.rate must be at least 1: 0");
+    }
+
+    @Test
     void anUnknownJitterKindStopsTheGatewayAtStart() {
         assertThatThrownBy(() -> GatewayProcess.start("gateway.upstream.backoff.jitter=sometimes").close())
                 .hasMessageContaining("gateway.upstream.backoff.jitter must be full, equal or decorrelated: sometimes");
