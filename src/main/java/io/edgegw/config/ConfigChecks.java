@@ -8,6 +8,9 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 
+import org.eclipse.microprofile.config.Config;
+import org.eclipse.microprofile.config.ConfigProvider;
+
 import io.quarkus.runtime.StartupEvent;
 
 /**
@@ -27,8 +30,14 @@ public class ConfigChecks {
      */
     static final int MIN_FRAME_SIZE = 1024;
 
+    /** WebSockets Next keys the gateway sets itself on the browser port (BrowserServerOptions). */
+    static final String COMPRESSION_KEY = "quarkus.websockets-next.server.per-message-compression-supported";
+    static final List<String> FRAME_SIZE_KEYS = List.of("quarkus.websockets-next.server.max-frame-size",
+            "quarkus.websockets-next.server.max-message-size");
+
     void check(@Observes @Priority(1) StartupEvent event, GatewayConfig config) {
         List<String> problems = problems(config);
+        problems.addAll(overriddenFrameworkKeys(ConfigProvider.getConfig()));
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(String.join("; ", problems));
         }
@@ -88,6 +97,23 @@ public class ConfigChecks {
             }
         }
         return problems.list;
+    }
+
+    /**
+     * Keys of WebSockets Next that would fight the gateway's own server options: which of the two customizers runs
+     * last is not defined, so the outcome would depend on bean order, not on the configuration.
+     */
+    static List<String> overriddenFrameworkKeys(Config config) {
+        List<String> problems = new ArrayList<>();
+        if (config.getOptionalValue(COMPRESSION_KEY, Boolean.class).orElse(false)) {
+            problems.add(COMPRESSION_KEY + " is not supported: the gateway writes one encoded frame to every "
+                    + "subscriber, which per-message compression would redo per browser");
+        }
+        for (String key : FRAME_SIZE_KEYS) {
+            config.getOptionalValue(key, String.class).ifPresent(value -> problems.add(key + " is set from "
+                    + "gateway.client.max-frame-size: set that instead (" + value + ")"));
+        }
+        return problems;
     }
 
     private static final class Problems {

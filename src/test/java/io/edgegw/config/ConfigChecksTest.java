@@ -11,23 +11,26 @@ import org.junit.jupiter.api.Test;
 
 import io.quarkus.runtime.configuration.DurationConverter;
 import io.smallrye.config.PropertiesConfigSource;
+import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
 
 /** The checks run on the real mapping, built from properties as Quarkus builds it (its duration syntax included). */
 class ConfigChecksTest {
 
-    private static List<String> problems(String... keyValues) {
+    private static SmallRyeConfig config(String... keyValues) {
         Map<String, String> properties = new HashMap<>();
         for (int i = 0; i < keyValues.length; i += 2) {
             properties.put(keyValues[i], keyValues[i + 1]);
         }
-        GatewayConfig config = new SmallRyeConfigBuilder()
+        return new SmallRyeConfigBuilder()
                 .withConverter(Duration.class, 200, new DurationConverter())
                 .withSources(new PropertiesConfigSource(properties, "test", 500))
                 .withMapping(GatewayConfig.class)
-                .build()
-                .getConfigMapping(GatewayConfig.class);
-        return ConfigChecks.problems(config);
+                .build();
+    }
+
+    private static List<String> problems(String... keyValues) {
+        return ConfigChecks.problems(config(keyValues).getConfigMapping(GatewayConfig.class));
     }
 
     @Test
@@ -107,5 +110,20 @@ class ConfigChecksTest {
     void everyProblemIsReportedAtOnce() {
         assertThat(problems("gateway.upstream.connections", "0", "gateway.upstream.min-connected", "1",
                 "gateway.health.event-loop-stall", "-1s", "gateway.client.rate", "0")).hasSize(4);
+    }
+
+    @Test
+    void webSocketsNextKeysTheGatewaySetsItselfAreRefused() {
+        assertThat(ConfigChecks.overriddenFrameworkKeys(config())).isEmpty();
+        assertThat(ConfigChecks.overriddenFrameworkKeys(config(ConfigChecks.COMPRESSION_KEY, "false"))).isEmpty();
+        assertThat(ConfigChecks.overriddenFrameworkKeys(config(ConfigChecks.COMPRESSION_KEY, "true"))).singleElement()
+                .asString().startsWith(ConfigChecks.COMPRESSION_KEY + " is not supported");
+        assertThat(ConfigChecks.overriddenFrameworkKeys(config("quarkus.websockets-next.server.max-frame-size", "9",
+                "quarkus.websockets-next.server.max-message-size", "9")))
+                .containsExactly(
+                        "quarkus.websockets-next.server.max-frame-size is set from gateway.client.max-frame-size: "
+                                + "set that instead (9)",
+                        "quarkus.websockets-next.server.max-message-size is set from gateway.client.max-frame-size: "
+                                + "set that instead (9)");
     }
 }
