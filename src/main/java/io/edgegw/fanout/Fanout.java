@@ -87,4 +87,11 @@ public class Fanout implements TopicSink {
             shard.enqueue(control);
         }
     }
+
+    @Override
+    public void publishPosition(String topic, String epoch, long offset) {
+        for (FanoutShard shard : shards) { // in each loop's queue, behind the messages up to it
+            shard.enqueue((Runnable) () -> shard.notePosition(topic, epoch, offset));
+        }
+    }
 }

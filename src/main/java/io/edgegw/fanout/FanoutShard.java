@@ -143,12 +143,28 @@ public final class FanoutShard {
     }
 
     /**
-     * The last message of an exact topic handed to this shard's subscribers, or null: the position of each of
-     * them, except a subscriber still recovering that topic (it holds live messages back) or one that subscribed
-     * after it (which then missed nothing before it).
+     * The last message of an exact topic handed to this shard's subscribers, or the gateway's position in the topic
+     * noted after it ({@link #notePosition}), or null: the position of each of them, except a subscriber still
+     * recovering that topic (it holds live messages back) or one that subscribed after it (which then missed nothing
+     * before it).
      */
     public TopicDelivery lastDelivered(String topic) {
         return lastDelivered.get(topic);
+    }
+
+    /**
+     * The gateway's position in an exact topic, queued behind every message up to it: where this shard's subscribers
+     * stand when no message came since they joined (a node's {@code subscribed} head). Only ever moves forward, or to
+     * a newer epoch; no frame for anyone.
+     */
+    void notePosition(String topic, String epoch, long offset) {
+        if (!exact.containsKey(topic)) {
+            return;
+        }
+        TopicDelivery last = lastDelivered.get(topic);
+        if (last == null || !last.epoch().equals(epoch) || last.offset() < offset) {
+            lastDelivered.put(topic, TopicDelivery.position(topic, epoch, offset));
+        }
     }
 
     /** Marks a subscriber to be flushed by the next {@link #flushTouched()}. */

@@ -31,6 +31,11 @@ public record TopicDelivery(String topic, String epoch, long offset, Object payl
         return new TopicDelivery(topic, null, -1, line, receivedNanos, gap);
     }
 
+    /** A position in a topic, not a message: only ever read for its epoch and offset, never written to anyone. */
+    static TopicDelivery position(String topic, String epoch, long offset) {
+        return new TopicDelivery(topic, epoch, offset, "", 0);
+    }
+
     public boolean isControl() {
         return epoch == null;
     }

@@ -150,6 +150,9 @@ final class UpstreamTopics {
             vertx.cancelTimer(entry.graceTimer); // came back within the grace period: costs nothing upstream
             entry.graceTimer = -1;
         }
+        if (delta > 0 && entry.exact) { // a loop's first subscriber: where it stands if no message precedes a resume
+            notePosition(topic);
+        }
         if (entry.demand == 0 && entry.graceTimer < 0 && settings.unsubGraceMs() > 0) {
             TopicEntry leaving = entry;
             entry.graceTimer = vertx.setTimer(settings.unsubGraceMs(), t -> {
@@ -374,9 +377,18 @@ final class UpstreamTopics {
                 entry.history.clear();
             }
         }
+        notePosition(topic); // the head: subscribers that get no message before their link drops resume from it
         List<RecoveryRequest> queued = waiting.remove(topic);
         if (queued != null) {
             queued.forEach(request -> recover(request, topic));
+        }
+    }
+
+    /** Tells each loop's subscribers where the gateway stands in {@code topic}, behind the messages up to it. */
+    private void notePosition(String topic) {
+        TopicCursors.Cursor cursor = cursors.get(topic);
+        if (cursor != null) {
+            fanout.publishPosition(topic, cursor.epoch(), cursor.offset());
         }
     }
 

@@ -21,4 +21,12 @@ final class RecordingSink implements TopicSink {
     public void publishControl(TopicDelivery control) {
         seen.add(String.valueOf(control.payload()));
     }
+
+    /** Positions noted, as {@code topic@epoch:offset}, apart from what subscribers are sent. */
+    final List<String> positions = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void publishPosition(String topic, String epoch, long offset) {
+        positions.add(topic + "@" + epoch + ":" + offset);
+    }
 }
