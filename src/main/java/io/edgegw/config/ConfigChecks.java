@@ -53,7 +53,7 @@ public class ConfigChecks {
         }
         problems.timer("gateway.upstream.connect-timeout", upstream.connectTimeout());
         problems.notNegative("gateway.upstream.going-away-jitter", upstream.goingAwayJitter());
-        problems.atLeast("gateway.upstream.send-queue.capacity", upstream.sendQueueCapacity(), 0);
+        problems.atLeast("gateway.upstream.send-queue.capacity", upstream.sendQueueCapacity(), 1); // counts every send
         problems.timer("gateway.upstream.send-timeout", upstream.sendTimeout());
         problems.timer("gateway.upstream.heartbeat.interval", upstream.heartbeat().interval());
         problems.timer("gateway.upstream.heartbeat.timeout", upstream.heartbeat().timeout());

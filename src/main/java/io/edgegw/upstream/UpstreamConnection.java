@@ -437,6 +437,7 @@ public final class UpstreamConnection {
         boolean wasConnected = state == UpstreamState.CONNECTED;
         if (wasConnected && settings.clock().getAsLong() - connectedAtMs >= settings.stableAfterMs()) {
             attempt = 0; // it stayed up long enough: the node is healthy again, not flapping
+            previousDelayMs = 0; // decorrelated jitter grows from the previous delay: start that over too
         }
         listener.failure(this, node, code);
         backoff(why, endedOnPurpose && wasConnected && attempt == 0);

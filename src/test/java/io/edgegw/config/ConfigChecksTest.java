@@ -39,7 +39,7 @@ class ConfigChecksTest {
         assertThat(problems("gateway.upstream.connections", "1", "gateway.upstream.min-connected", "0")).isEmpty();
         assertThat(problems("gateway.upstream.connections", "3", "gateway.upstream.min-connected", "3",
                 "gateway.health.event-loop-stall", "1ms")).isEmpty();
-        assertThat(problems("gateway.client.max-frame-size", "1024", "gateway.upstream.send-queue.capacity", "0",
+        assertThat(problems("gateway.client.max-frame-size", "1024", "gateway.upstream.send-queue.capacity", "1",
                 "gateway.session.held-frames", "0", "gateway.fanout.history.size", "0", "gateway.fanout.unsub-grace",
                 "0", "gateway.shutdown.drain-period", "0", "gateway.upstream.going-away-jitter", "0")).isEmpty();
         assertThat(problems("gateway.demo.enabled", "true", "gateway.demo.base-port", "65533", "gateway.demo.nodes",
@@ -74,7 +74,7 @@ class ConfigChecksTest {
     void limitsThatWouldRefuseEveryBrowserAreNamed() {
         for (String key : List.of("gateway.client.max-sessions", "gateway.client.max-subscriptions",
                 "gateway.client.rate", "gateway.client.burst", "gateway.client.max-inflight-sends",
-                "gateway.client.max-outbound-bytes")) {
+                "gateway.client.max-outbound-bytes", "gateway.upstream.send-queue.capacity")) {
             assertThat(problems(key, "0")).as(key).containsExactly(key + " must be at least 1: 0");
             assertThat(problems(key, "1")).as(key).isEmpty();
         }
@@ -86,7 +86,7 @@ class ConfigChecksTest {
 
     @Test
     void negativeCountsAndDurationsAreNamed() {
-        for (String key : List.of("gateway.upstream.send-queue.capacity", "gateway.session.held-frames",
+        for (String key : List.of("gateway.session.held-frames",
                 "gateway.fanout.history.size", "gateway.warmup.links")) {
             assertThat(problems(key, "-1")).as(key).containsExactly(key + " must be at least 0: -1");
         }

@@ -23,6 +23,8 @@ final class ScriptedNode implements AutoCloseable {
     volatile int welcomeProtocol = 1;
     /** Close code sent right after the welcome; 0 = keep the link open. */
     volatile int closeAfterWelcome;
+    /** {@code /health} probes answered 200 from now on; past them 503. Negative: every probe (the default). */
+    final AtomicInteger healthyProbes = new AtomicInteger(-1);
     final AtomicInteger upgrades = new AtomicInteger();
     final AtomicInteger probes = new AtomicInteger();
     final List<Integer> closeCodesFromGateway = new CopyOnWriteArrayList<>();
@@ -44,7 +46,9 @@ final class ScriptedNode implements AutoCloseable {
         HttpServer server = vertx.createHttpServer(options)
                 .requestHandler(request -> {
                     self[0].probes.incrementAndGet();
-                    request.response().setStatusCode("/health".equals(request.path()) ? 200 : 404).end();
+                    boolean healthy = self[0].healthyProbes.getAndUpdate(n -> n > 0 ? n - 1 : n) != 0;
+                    request.response().setStatusCode(!"/health".equals(request.path()) ? 404 : healthy ? 200 : 503)
+                            .end();
                 })
                 .webSocketHandler(socket -> self[0].accept(socket));
         self[0] = new ScriptedNode(server);

@@ -115,10 +115,15 @@ class UpstreamConnectionTest {
     }
 
     private UpstreamConnection start(NodeRing ring, long stableAfterMs, Optional<String> caFile, boolean trustAll) {
+        return start(ring, stableAfterMs, caFile, trustAll, POLICY);
+    }
+
+    private UpstreamConnection start(NodeRing ring, long stableAfterMs, Optional<String> caFile, boolean trustAll,
+            BackoffPolicy policy) {
         Promise<UpstreamConnection> started = Promise.promise();
         context.runOnContext(v -> {
             UpstreamClients clients = UpstreamClients.create(vertx, caFile, trustAll, ring);
-            UpstreamConnection.Settings settings = new UpstreamConnection.Settings(ring, POLICY, stableAfterMs,
+            UpstreamConnection.Settings settings = new UpstreamConnection.Settings(ring, policy, stableAfterMs,
                     JITTER_MS, 2_000, 1_000, 2_000, System::currentTimeMillis, () -> 0.5, 0, (self, node) -> false);
             UpstreamConnection connection = new UpstreamConnection(0, "test/0", settings, context, vertx,
                     clients.probes(), clients.sockets(), recorder,
@@ -186,6 +191,29 @@ class UpstreamConnectionTest {
         // at once the first time (nothing failed before), then the growing backoff: attempts 1, 2, 3, 4
         assertThat(List.copyOf(recorder.backoffDelays).subList(0, 5)).containsExactly(5L, 40L, 80L, 160L, 320L);
         assertThat(connection.attempt()).isGreaterThanOrEqualTo(5);
+    }
+
+    @Test
+    void aStableLinkResetsDecorrelatedJitterAsWellAsTheAttemptCount() {
+        BackoffPolicy decorrelated = new BackoffPolicy(Duration.ofMillis(40), Duration.ofSeconds(1), 2.0,
+                BackoffPolicy.Jitter.DECORRELATED); // 40 + 0.5 · (3 · previous − 40 + 1), previous at least 40
+        ScriptedNode node = node("127.0.0.1", 0, null);
+        node.healthyProbes.set(0); // down: each failed probe grows the delay from the one before
+        node.closeAfterWelcome = 1001;
+        start(ring(node), 0, Optional.empty(), false, decorrelated); // any link that stood counts as stable
+        await().atMost(WAIT).until(() -> recorder.backoffDelays.size() >= 4);
+        assertThat(List.copyOf(recorder.backoffDelays).subList(0, 4)).containsExactly(80L, 140L, 230L, 365L);
+        node.healthyProbes.set(1); // up for one link, which the node ends with 1001, then down again
+        long departure = JITTER_MS / 2; // left at once: no failure delay is that short
+        await().atMost(WAIT).until(() -> {
+            List<Long> delays = List.copyOf(recorder.backoffDelays);
+            int at = delays.indexOf(departure);
+            return at >= 0 && delays.size() > at + 1;
+        });
+        List<Long> delays = List.copyOf(recorder.backoffDelays);
+        // the failure after the stable link starts over from the initial delay: grown from the delay before that
+        // link, it would have drawn up to three times that
+        assertThat(delays.get(delays.indexOf(departure) + 1)).isEqualTo(80L);
     }
 
     @Test
