@@ -166,7 +166,7 @@ for (const code of [1000, 4001, 4000, 4999]) {
   });
 }
 
-test('close 1009 reports message_too_big, resumes writing one request per frame, and stops at a second 1009', async () => {
+test('close 1009 reports message_too_big, resumes writing one request per frame, and a second 1009 halves again', async () => {
   const client = newClient();
   client.subscribe(['a/t', 'b/t']);
   const socket = await connected(client, { resume: 'R' });
@@ -186,8 +186,47 @@ test('close 1009 reports message_too_big, resumes writing one request per frame,
   second.receive({ type: 'ack', id: second.sent[0].id }, { type: 'ack', id: second.sent[1].id });
   await Promise.all(sends);
   second.drop(1009, 'again');
-  assert.equal(client.state, State.CLOSED);
+  assert.equal(client.state, State.BACKOFF, 'PROTOCOL.md: fix, then reconnect');
   assert.equal(client.events.error.at(-1).code, 'message_too_big');
+});
+
+test('each 1009 halves the frame budget, down to 1 KiB, where the next one stops', async () => {
+  const client = newClient();
+  let socket = await connected(client, { resume: 'R' });
+  for (const budget of [32768, 16384, 8192, 4096, 2048, 1024]) {
+    socket.drop(1009, 'message too big');
+    assert.equal(client.state, State.BACKOFF);
+    await assert.rejects(client.send('e', 'x'.repeat(budget)),
+      (e) => e.code === 'message_too_big' && e.message.includes(`exceeds ${budget} bytes`));
+    await clock.advance(client.states.at(-1).delay); // the backoff, which grows: no link stood for stableAfter
+    socket = FakeSocket.last();
+    socket.welcome({ session: 's-1', restored: { subscriptions: [], ignores: [] } });
+    await settle();
+    assert.equal(client.state, State.CONNECTED);
+  }
+  socket.drop(1009, 'message too big');
+  assert.equal(client.state, State.CLOSED);
+  assert.equal(client.events.error.length, 7);
+  await clock.advance(120000);
+  assert.equal(FakeSocket.last(), socket, 'no link after the stop');
+});
+
+test('a send an error listener makes while the gateway closes the link is written once, on the next link', async () => {
+  const client = newClient();
+  const socket = await connected(client, { resume: 'R' });
+  let logged = null;
+  client.on('error', (e) => { if (!logged) logged = client.send('log', { code: e.code }); });
+  socket.drop(1009, 'message too big');
+  assert.ok(logged, 'the listener ran');
+  await settle();
+  await clock.advance(500);
+  const second = FakeSocket.last();
+  second.welcome({ session: 's-1', restored: { subscriptions: [], ignores: [] } });
+  await settle();
+  const sends = second.sentOfType('send');
+  assert.equal(sends.length, 1, 'once: a second copy gets a duplicate-id error that rejects the acked send');
+  second.receive({ type: 'ack', id: sends[0].id });
+  await logged;
 });
 
 for (const [code, error] of [[1008, 'policy_violation']]) {

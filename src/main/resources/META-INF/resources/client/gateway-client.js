@@ -161,7 +161,7 @@ export function backoffDelay(attempt, { initial, max, multiplier }, random) {
  * What to do when a link closes with `code`, per the close-code table of the gateway's README:
  * 'stop' (1000, 4001, other 4000-4999), 'report' (stop and emit an error: 1008), 'token' (4003: get a fresh
  * token, then reconnect), 'idle' (1001: reconnect at once if there is something to do, else on the next call),
- * 'too_big' (1009: report, write one request per frame from now on, and resume; a second one stops),
+ * 'too_big' (1009: report, write one request per frame in a halved budget from now on, and resume; stop at 1 KiB),
  * 'reconnect' (1006, 1011, 1012, 1013, 4002 and anything else: backoff with jitter, then resume).
  */
 export function closeAction(code) {
@@ -177,6 +177,8 @@ export function closeAction(code) {
   }
 }
 
+/** The smallest frame budget a 1009 halves down to: below it the client stops. */
+const MIN_FRAME_LIMIT = 1024;
 const REPORTED_CLOSE = { 1008: 'policy_violation', 1009: 'message_too_big', 4003: 'token_expired' };
 
 
@@ -391,7 +393,9 @@ export class GatewayClient {
           ? 'no answer in time: the outcome is unknown' : 'no connection to the gateway in time', { id }));
       }, options.timeout ?? this._o.sendTimeout);
       this._sends.set(id, record);
-      if (this.state === State.CONNECTED) this._writeSend(record);
+      // CONNECTED without a socket: a listener called during the close of the link (an 'error' for 1009 or 1008),
+      // before the state moves on; the send waits for the next link, or is rejected by the stop
+      if (this.state === State.CONNECTED && this._ws) this._writeSend(record);
       else this._wakeUp();
     });
   }
@@ -577,14 +581,15 @@ export class GatewayClient {
     const wasConnected = this._welcomed;
     this._detachLink();
     const action = closeAction(code);
-    if (action === 'stop' || action === 'report' || (action === 'too_big' && !this._packLines)) {
+    if (action === 'stop' || action === 'report' || (action === 'too_big' && this._frameLimit <= MIN_FRAME_LIMIT)) {
       return this._stop(code, reason, action !== 'stop');
     }
     if (action === 'too_big') {
-      // a frame of several requests passed the gateway's limit (each is checked against maxFrameSize, which must
-      // then be above the gateway's): from now on one request per frame, and the session resumes, resending sends
+      // the gateway's limit is below the budget (maxFrameSize): from now on one request per frame, in a budget
+      // halved per 1009 down to 1 KiB, and the session resumes, resending sends ("fix, then reconnect"); a 1009 at
+      // the floor stops, so a gateway that refuses everything is not reconnected to for ever
       this._packLines = false;
-      this._frameLimit = Math.min(this._frameLimit, Math.max(1024, Math.floor(this._frameLimit / 2)));
+      this._frameLimit = Math.max(MIN_FRAME_LIMIT, Math.floor(this._frameLimit / 2));
       this._emit('error', { code: 'message_too_big', closeCode: code, message: reason });
     }
     if (action === 'token') {
