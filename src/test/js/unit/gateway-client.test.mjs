@@ -932,6 +932,21 @@ test('a refused unsubscribe or unignore leaves the client as the gateway is', as
   assert.deepEqual(client.ignores, ['a/x']);
 });
 
+test('a refused unsubscribe keeps the topic\'s position, so the next session still recovers it', async () => {
+  const client = newClient();
+  client.subscribe('a/t');
+  const socket = await connected(client);
+  socket.receive({ type: 'message', topic: 'a/t', epoch: 'e1', offset: 50, data: 1 });
+  const unsubscribing = client.unsubscribe('a/t');
+  await settle();
+  socket.receive({ type: 'error', id: socket.sentOfType('unsubscribe')[0].id, code: 'rate_limited', message: 'no' });
+  await assert.rejects(unsubscribing, { code: 'rate_limited' });
+  const next = await newSessionAfterDrop(socket);
+  const [restore] = next.sentOfType('subscribe');
+  assert.deepEqual(restore.topics, ['a/t']);
+  assert.deepEqual(restore.since, { 'a/t': { epoch: 'e1', offset: 50 } }, 'what was published meanwhile comes back');
+});
+
 test('a malformed frame from the gateway is reported, and the rest of the frame still delivered', async () => {
   const client = newClient();
   client.subscribe('a/t');

@@ -338,8 +338,7 @@ export class GatewayClient {
     return this._change('unsubscribe', topics, (list) => {
       const removed = list.filter((t) => this._subs.has(t));
       list.forEach((t) => this._subs.delete(t));
-      this._forgetUncoveredPositions();
-      return { added: [], removed };
+      return { added: [], removed, forgotten: this._forgetUncoveredPositions() };
     });
   }
 
@@ -1069,7 +1068,7 @@ export class GatewayClient {
       return Promise.reject(e);
     }
     if (this.state === State.CLOSED) return Promise.reject(new GatewayError('closed', 'the client is closed'));
-    const { added, removed, since } = record(list);
+    const { added, removed, since, forgotten } = record(list);
     if (this.state !== State.CONNECTED || !this._ws) { // no link: also from a listener while one is torn down
       // the sync after the next welcome sends it (with `since` from the positions just recorded)
       return new Promise((resolve, reject) => {
@@ -1104,6 +1103,11 @@ export class GatewayClient {
         if (at < calls.length) calls[at].beneath = after; // the next call in flight now stands on that
         else if (!granted) after ? set.add(t) : set.delete(t); // the last one: the books say it
         if (calls.length === 0) book.delete(t);
+      }
+      if (!granted && forgotten) { // an unsubscribe refused: the topics it took back keep where they stood
+        for (const [t, position] of forgotten) {
+          if (!this._positions.has(t) && this._covered(t)) this._positions.set(t, position);
+        }
       }
     };
     request.then(() => settle(true), (e) => { if (e.code !== 'closed') settle(false); });
@@ -1227,11 +1231,19 @@ export class GatewayClient {
     }
   }
 
+  /** Forgets the positions of topics no subscription covers any more; returns them (topic → position). */
   _forgetUncoveredPositions() {
-    const subs = [...this._subs];
-    for (const topic of this._positions.keys()) {
-      if (!subs.some((s) => s === topic || topicMatches(s, topic))) this._positions.delete(topic);
+    const forgotten = new Map();
+    for (const [topic, position] of this._positions) {
+      if (!this._covered(topic)) forgotten.set(topic, position);
     }
+    forgotten.forEach((position, topic) => this._positions.delete(topic));
+    return forgotten;
+  }
+
+  _covered(topic) {
+    for (const s of this._subs) if (s === topic || topicMatches(s, topic)) return true;
+    return false;
   }
 
   _emit(type, event) {
