@@ -1083,6 +1083,20 @@ test('close() during a restore retry rejects the calls waiting on it with closed
   assert.equal(second.sentOfType('subscribe').length, 1, 'no retry after close()');
 });
 
+test('a stop by the gateway during a restore retry rejects the calls waiting on it with closed', async () => {
+  const client = newClient();
+  const first = await connected(client);
+  first.drop(1006);
+  const pending = client.subscribe('a/t');
+  const second = await welcomedAsNewSession();
+  const [request] = second.sentOfType('subscribe');
+  second.receive({ type: 'error', id: request.id, code: 'rate_limited', message: 'slow down' });
+  await settle();
+  second.drop(4001, 'replaced');
+  await assert.rejects(pending, { code: 'closed' });
+  assert.equal(client.state, State.CLOSED);
+});
+
 test('a call waiting on a restore refused with rate_limited settles once the retry is answered', async () => {
   const client = newClient();
   const first = await connected(client);

@@ -177,6 +177,8 @@ export function closeAction(code) {
   }
 }
 
+const stoppedError = (code) => new GatewayError('closed', `the client stopped (close code ${code})`, { closeCode: code });
+
 /** The smallest frame budget a 1009 halves down to: below it the client stops. */
 const MIN_FRAME_LIMIT = 1024;
 const REPORTED_CLOSE = { 1008: 'policy_violation', 1009: 'message_too_big', 4003: 'token_expired' };
@@ -578,11 +580,14 @@ export class GatewayClient {
 
   _onClose(code, reason) {
     const wasConnected = this._welcomed;
-    this._detachLink();
     const action = closeAction(code);
-    if (action === 'stop' || action === 'report' || (action === 'too_big' && this._frameLimit <= MIN_FRAME_LIMIT)) {
-      return this._stop(code, reason, action !== 'stop');
-    }
+    const stopping = action === 'stop' || action === 'report'
+      || (action === 'too_big' && this._frameLimit <= MIN_FRAME_LIMIT)
+      || (action === 'token' && typeof this._o.getToken !== 'function');
+    // before the link is let go, which would end the restore retries as if granted: a stop refuses their calls
+    if (stopping) this._cancelRestoreRetries(stoppedError(code));
+    this._detachLink();
+    if (stopping) return this._stop(code, reason, action !== 'stop');
     if (action === 'too_big') {
       // the gateway's limit is below the budget (maxFrameSize): from now on one request per frame, in a budget
       // halved per 1009 down to 1 KiB, and the session resumes, resending sends ("fix, then reconnect"); a 1009 at
@@ -591,10 +596,7 @@ export class GatewayClient {
       this._frameLimit = Math.max(MIN_FRAME_LIMIT, Math.floor(this._frameLimit / 2));
       this._emit('error', { code: 'message_too_big', closeCode: code, message: reason });
     }
-    if (action === 'token') {
-      if (typeof this._o.getToken !== 'function') return this._stop(code, reason, true);
-      this._needToken = true;
-    }
+    if (action === 'token') this._needToken = true;
     if (action === 'idle' && this._subs.size === 0 && this._ignores.size === 0 && this._sends.size === 0
         && this._waiting.length === 0) {
       this._enter(State.IDLE, { reason: 'going_away', code });
@@ -648,7 +650,7 @@ export class GatewayClient {
   }
 
   _stop(code, reason, report) {
-    this._cancelRestoreRetries(new GatewayError('closed', `the client stopped (close code ${code})`, { closeCode: code }));
+    this._cancelRestoreRetries(stoppedError(code));
     const ws = this._ws;
     this._detachLink();
     if (ws) {
@@ -660,7 +662,7 @@ export class GatewayClient {
       this._emit('error', { code: REPORTED_CLOSE[code] || 'closed', closeCode: code, message: reason });
     }
     this._enter(State.CLOSED, { code, reason: reason || undefined });
-    const failure = () => new GatewayError('closed', `the client stopped (close code ${code})`, { closeCode: code });
+    const failure = () => stoppedError(code);
     for (const record of this._sends.values()) {
       this._o.clearTimeout(record.timer);
       record.reject(failure());
