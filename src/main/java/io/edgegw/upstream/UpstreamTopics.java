@@ -275,10 +275,15 @@ final class UpstreamTopics {
             if (entry.owner != lost) {
                 continue;
             }
-            for (Object waitingFor : entry.unanswered) {
-                if (waitingFor instanceof NodeRecovery recovery) {
-                    fail(entry.topic, recovery);
-                }
+            // a replay the lost link had not finished is asked again once the topic's sub has moved: the node still
+            // has what the browsers missed, a gap now would tell them otherwise
+            NodeRecovery running = recoveries.remove(entry.topic);
+            if (running != null) {
+                vertx.cancelTimer(running.timer);
+                List<RecoveryRequest> again = new ArrayList<>(running.requests);
+                again.addAll(waiting.getOrDefault(entry.topic, List.of()));
+                waiting.remove(entry.topic);
+                again.forEach(request -> await(request, entry.topic));
             }
             entry.unanswered.clear();
             entry.subscribedUpstream = false;
@@ -344,7 +349,7 @@ final class UpstreamTopics {
             fanout.publish(delivery);
         }
         if (recovery != null && recovery.isComplete()) {
-            finish(topic, recovery, null);
+            finish(topic, recovery, null, -1);
         }
     }
 
@@ -356,9 +361,9 @@ final class UpstreamTopics {
         Object answered = entry.unanswered.poll();
         if (answered instanceof NodeRecovery recovery) {
             if (Boolean.FALSE.equals(recovered)) {
-                finish(topic, recovery, gap(topic, recovery.epoch, recovery.since, epoch, head));
+                finish(topic, recovery, epoch, head);
             } else if (head <= recovery.since) {
-                finish(topic, recovery, null);
+                finish(topic, recovery, null, -1);
             } else {
                 recovery.head = head; // the replay follows on this connection, before any live message
             }
@@ -413,8 +418,15 @@ final class UpstreamTopics {
             return;
         }
         TopicCursors.Cursor cursor = cursors.get(topic);
-        if (cursor == null || recoveries.containsKey(topic)) {
-            waiting.computeIfAbsent(topic, t -> new ArrayList<>()).add(request);
+        NodeRecovery running = recoveries.get(topic);
+        if (running != null && running.head < 0 && running.epoch.equals(epoch) && offset >= running.since) {
+            // the node has not answered it yet: its head will be past all this one wants, so it joins the replay
+            running.requests.removeIf(asked -> asked.session().equals(session));
+            running.requests.add(request);
+            return;
+        }
+        if (cursor == null || running != null) {
+            await(request, topic);
             return; // the topic's head is not known yet, or a replay is under way: ask again after it
         }
         if (!cursor.epoch().equals(epoch)) {
@@ -433,8 +445,7 @@ final class UpstreamTopics {
             return;
         }
         if (entry.owner == null || !entry.owner.isConnected()) {
-            listener.recovered(session, topic, request.request(), List.of(),
-                    gap(topic, epoch, offset, epoch, cursor.offset()));
+            await(request, topic); // the topic's sub moves with since once a connection is up: asked after it
             return;
         }
         NodeRecovery recovery = new NodeRecovery(epoch, offset);
@@ -450,21 +461,42 @@ final class UpstreamTopics {
         });
     }
 
-    private void fail(String topic, NodeRecovery recovery) {
-        TopicCursors.Cursor cursor = cursors.get(topic);
-        long to = cursor == null ? recovery.since : cursor.offset();
-        finish(topic, recovery, gap(topic, recovery.epoch, recovery.since, recovery.epoch, to));
+    /**
+     * Queues a request until the topic's head is known or its replay is over. One per session and topic: a session
+     * takes only the answer to its last question, so an older one would cost a replay for nothing (and a browser
+     * repeating a subscribe with since could otherwise grow the queue without bound).
+     */
+    private void await(RecoveryRequest request, String topic) {
+        List<RecoveryRequest> queue = waiting.computeIfAbsent(topic, t -> new ArrayList<>());
+        queue.removeIf(asked -> asked.session().equals(request.session()));
+        queue.add(request);
     }
 
-    private void finish(String topic, NodeRecovery recovery, TopicDelivery gap) {
+    /** Requests waiting for a topic's head or for a replay under way, all topics together. */
+    int waitingRequests() {
+        return waiting.values().stream().mapToInt(List::size).sum();
+    }
+
+    private void fail(String topic, NodeRecovery recovery) {
+        TopicCursors.Cursor cursor = cursors.get(topic);
+        finish(topic, recovery, recovery.epoch, cursor == null ? recovery.since : cursor.offset());
+    }
+
+    /**
+     * Answers every request of a replay: with what it collected, or, when {@code gapToEpoch} is set (the node could
+     * not replay), a gap from each request's own position up to {@code (gapToEpoch, gapToHead)}.
+     */
+    private void finish(String topic, NodeRecovery recovery, String gapToEpoch, long gapToHead) {
         if (recoveries.get(topic) != recovery) {
             return;
         }
         recoveries.remove(topic);
         vertx.cancelTimer(recovery.timer);
         for (RecoveryRequest request : recovery.requests) {
+            TopicDelivery gap = gapToEpoch == null ? null
+                    : gap(topic, request.epoch(), request.offset(), gapToEpoch, gapToHead);
             listener.recovered(request.session(), topic, request.request(),
-                    gap == null ? List.copyOf(recovery.collected.values()) : List.of(), gap);
+                    gapToEpoch == null ? List.copyOf(recovery.collected.values()) : List.of(), gap);
         }
         List<RecoveryRequest> queued = waiting.remove(topic);
         if (queued != null) {

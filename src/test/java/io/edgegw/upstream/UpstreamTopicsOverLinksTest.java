@@ -163,4 +163,80 @@ class UpstreamTopicsOverLinksTest {
         });
         assertThat(recovered).containsExactly("[2, 3, 4, 5]");
     }
+
+    @Test
+    void aReplayCutShortByItsLinkIsAskedAgainAfterTheMoveNotAnsweredWithAGap() {
+        String topic = "r/y";
+        UpstreamConnection own = ownerOf(topic);
+        on(() -> {
+            topics.demand(topic, +1);
+            topics.subscribed(topic, "e", 0, true);
+            for (long offset = 1; offset <= 5; offset++) { // the gateway's history keeps the last 2
+                topics.message(own, topic, "e", offset, "m", 0);
+            }
+            topics.recover("s-1", 1, topic, "e", 1); // wants 2..5, asked of the node
+            return null;
+        });
+        await().atMost(WAIT).until(() -> sinceLines(topic, 1) == 1);
+        on(() -> {
+            topics.subscribed(topic, "e", 5, true); // answered: the replay of 2..5 is on its way, then the link dies
+            topics.message(own, topic, "e", 2, "m", 0);
+            topics.disconnected(own);
+            return null;
+        });
+        assertThat(recovered).as("the node still has 2..5: no gap").isEmpty();
+        // the topic's own sub moves (from the gateway's cursor, 5); once it is answered the browser's is asked again
+        await().atMost(WAIT).until(() -> sinceLines(topic, 5) == 1);
+        on(() -> {
+            topics.subscribed(topic, "e", 5, true);
+            return null;
+        });
+        await().atMost(WAIT).until(() -> sinceLines(topic, 1) == 2);
+        on(() -> {
+            topics.subscribed(topic, "e", 5, true);
+            for (long offset = 2; offset <= 5; offset++) {
+                topics.message(own, topic, "e", offset, "m", 0); // the link chosen again: still up here
+            }
+            return null;
+        });
+        assertThat(recovered).containsExactly("[2, 3, 4, 5]");
+    }
+
+    @Test
+    void aSessionAskingAgainReplacesItsWaitingQuestionAndOthersJoinAReplayNotYetAnswered() {
+        String topic = "r/z";
+        UpstreamConnection own = ownerOf(topic);
+        on(() -> {
+            topics.demand(topic, +1);
+            topics.subscribed(topic, "e", 0, true);
+            for (long offset = 1; offset <= 5; offset++) {
+                topics.message(own, topic, "e", offset, "m", 0);
+            }
+            topics.recover("s-1", 1, topic, "e", 1);
+            topics.recover("s-2", 2, topic, "e", 3); // the node has not answered: joins the replay of 2..5
+            for (int request = 3; request < 1_003; request++) { // one browser repeating itself
+                topics.recover("s-3", request, topic, "e", 0); // older than the replay: waits for it, once
+            }
+            assertThat(topics.waitingRequests()).isEqualTo(1);
+            return null;
+        });
+        await().atMost(WAIT).until(() -> sinceLines(topic, 1) == 1);
+        on(() -> {
+            topics.subscribed(topic, "e", 5, true);
+            for (long offset = 2; offset <= 5; offset++) {
+                topics.message(own, topic, "e", offset, "m", 0);
+            }
+            return null;
+        });
+        // one answer per session (s-2 takes the same replay and cuts what it had); s-3's one question goes next
+        assertThat(recovered).containsExactly("[2, 3, 4, 5]", "[2, 3, 4, 5]");
+        await().atMost(WAIT).until(() -> sinceLines(topic, 0) == 1);
+        assertThat(on(topics::waitingRequests)).isZero();
+    }
+
+    /** Subs the node got for {@code topic} with {@code since} at {@code offset}. */
+    private long sinceLines(String topic, long offset) {
+        return node.received.stream().filter(line -> line.contains("\"sub\"") && line.contains("\"" + topic + "\"")
+                && line.contains("\"offset\":" + offset + "}")).count();
+    }
 }

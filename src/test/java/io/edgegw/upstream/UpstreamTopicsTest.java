@@ -80,4 +80,17 @@ class UpstreamTopicsTest {
         topics.demand("b", -1);
         assertThat(metrics.topics().get()).isZero();
     }
+
+    @Test
+    void aRecoveryAskedWhileNoConnectionIsUpWaitsForOneRatherThanAnsweringWithAGap() {
+        List<String> answers = new java.util.ArrayList<>();
+        UpstreamTopics none = new UpstreamTopics(new RecordingSink(),
+                (session, topic, request, messages, gap) -> answers.add(session + (gap == null ? "" : " gap")),
+                metrics, vertx, new UpstreamTopics.Settings(0, 10, 60_000, 5_000), List::of, PatternSet.EMPTY);
+        none.demand("w/t", +1);
+        none.subscribed("w/t", "e1", 10, true); // the head, from before the connection went
+        none.recover("s-1", 1, "w/t", "e1", 3); // 4..10: the node has them; the topic's sub moves once one is up
+        assertThat(answers).isEmpty();
+        assertThat(none.waitingRequests()).isEqualTo(1);
+    }
 }
