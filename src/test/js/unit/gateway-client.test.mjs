@@ -1068,8 +1068,8 @@ test('a restore retry leaves out what the app let go meanwhile', async () => {
   assert.deepEqual(second.sentOfType('subscribe').map((r) => r.topics), [['a/t', 'b/t'], ['b/t']]);
 });
 
-test('close() during a restore retry rejects the calls waiting on it with closed', async () => {
-  const client = newClient();
+/** An offline subscribe whose restore on the next link is refused with rate_limited: it waits on a retry. */
+async function waitingOnARestoreRetry(client) {
   const first = await connected(client);
   first.drop(1006);
   const pending = client.subscribe('a/t');
@@ -1077,6 +1077,12 @@ test('close() during a restore retry rejects the calls waiting on it with closed
   const [request] = second.sentOfType('subscribe');
   second.receive({ type: 'error', id: request.id, code: 'rate_limited', message: 'slow down' });
   await settle();
+  return { pending, second };
+}
+
+test('close() during a restore retry rejects the calls waiting on it with closed', async () => {
+  const client = newClient();
+  const { pending, second } = await waitingOnARestoreRetry(client);
   client.close();
   await assert.rejects(pending, { code: 'closed' });
   await clock.advance(60000);
@@ -1085,13 +1091,7 @@ test('close() during a restore retry rejects the calls waiting on it with closed
 
 test('a stop by the gateway during a restore retry rejects the calls waiting on it with closed', async () => {
   const client = newClient();
-  const first = await connected(client);
-  first.drop(1006);
-  const pending = client.subscribe('a/t');
-  const second = await welcomedAsNewSession();
-  const [request] = second.sentOfType('subscribe');
-  second.receive({ type: 'error', id: request.id, code: 'rate_limited', message: 'slow down' });
-  await settle();
+  const { pending, second } = await waitingOnARestoreRetry(client);
   second.drop(4001, 'replaced');
   await assert.rejects(pending, { code: 'closed' });
   assert.equal(client.state, State.CLOSED);

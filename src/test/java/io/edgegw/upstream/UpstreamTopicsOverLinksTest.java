@@ -142,12 +142,8 @@ class UpstreamTopicsOverLinksTest {
         UpstreamConnection own = ownerOf(topic);
         UpstreamConnection other = otherThan(own);
         on(() -> {
-            topics.demand(topic, +1);
             topics.demand("r/*", +1);
-            topics.subscribed(topic, "e", 0, true);
-            for (long offset = 1; offset <= 5; offset++) { // the gateway's history keeps the last 2
-                topics.message(own, topic, "e", offset, "m", 0);
-            }
+            fiveMessagesBeyondTheHistory(topic, own);
             topics.recover("s-1", 1, topic, "e", 1); // wants 2..5: more than the history holds, asked of the node
             return null;
         });
@@ -169,11 +165,7 @@ class UpstreamTopicsOverLinksTest {
         String topic = "r/y";
         UpstreamConnection own = ownerOf(topic);
         on(() -> {
-            topics.demand(topic, +1);
-            topics.subscribed(topic, "e", 0, true);
-            for (long offset = 1; offset <= 5; offset++) { // the gateway's history keeps the last 2
-                topics.message(own, topic, "e", offset, "m", 0);
-            }
+            fiveMessagesBeyondTheHistory(topic, own);
             topics.recover("s-1", 1, topic, "e", 1); // wants 2..5, asked of the node
             return null;
         });
@@ -207,11 +199,7 @@ class UpstreamTopicsOverLinksTest {
         String topic = "r/z";
         UpstreamConnection own = ownerOf(topic);
         on(() -> {
-            topics.demand(topic, +1);
-            topics.subscribed(topic, "e", 0, true);
-            for (long offset = 1; offset <= 5; offset++) {
-                topics.message(own, topic, "e", offset, "m", 0);
-            }
+            fiveMessagesBeyondTheHistory(topic, own);
             topics.recover("s-1", 1, topic, "e", 1);
             topics.recover("s-2", 2, topic, "e", 3); // the node has not answered: joins the replay of 2..5
             for (int request = 3; request < 1_003; request++) { // one browser repeating itself
@@ -232,6 +220,18 @@ class UpstreamTopicsOverLinksTest {
         assertThat(recovered).containsExactly("[2, 3, 4, 5]", "[2, 3, 4, 5]");
         await().atMost(WAIT).until(() -> sinceLines(topic, 0) == 1);
         assertThat(on(topics::waitingRequests)).isZero();
+    }
+
+    /**
+     * On the upstream context: {@code topic} subscribed at head 0, then offsets 1..5 on {@code own}, of which the
+     * gateway's history keeps the last 2, so a browser asking from 1 is answered by the node.
+     */
+    private void fiveMessagesBeyondTheHistory(String topic, UpstreamConnection own) {
+        topics.demand(topic, +1);
+        topics.subscribed(topic, "e", 0, true);
+        for (long offset = 1; offset <= 5; offset++) {
+            topics.message(own, topic, "e", offset, "m", 0);
+        }
     }
 
     /** Subs the node got for {@code topic} with {@code since} at {@code offset}. */
