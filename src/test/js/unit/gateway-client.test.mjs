@@ -1089,6 +1089,26 @@ test('close() during a restore retry rejects the calls waiting on it with closed
   assert.equal(second.sentOfType('subscribe').length, 1, 'no retry after close()');
 });
 
+test('close() while the health probe or getToken() is pending leaves no timer and aborts the probe', async () => {
+  let signal = null;
+  const probing = newClient({ fetch: (url, init) => { signal = init.signal; return new Promise(() => {}); } });
+  probing.connect();
+  await settle();
+  assert.equal(probing.state, State.PROBING);
+  probing.close();
+  assert.equal(clock.timers.size, 0, 'the probe timeout went with the stop');
+  assert.ok(signal.aborted, 'the probe request is aborted');
+
+  const tokenWait = newClient({ getToken: () => new Promise(() => {}) });
+  tokenWait.connect();
+  await settle();
+  assert.equal(tokenWait.state, State.PROBING);
+  tokenWait.close();
+  assert.equal(clock.timers.size, 0, 'the token time limit went with the stop');
+  await clock.advance(60000);
+  assert.equal(FakeSocket.instances.length, 0);
+});
+
 test('a stop by the gateway during a restore retry rejects the calls waiting on it with closed', async () => {
   const client = newClient();
   const { pending, second } = await waitingOnARestoreRetry(client);

@@ -278,6 +278,8 @@ export class GatewayClient {
     /** What the gateway kept of the session at the last welcome: a refused restore is taken back there too. */
     this._kept = { subscribe: new Set(), ignore: new Set() };
     this._restoreRetries = new Set();
+    /** Cancels for what a connect attempt awaits (the token's time limit, the health probe): a stop runs them. */
+    this._attemptWork = new Set();
     /** Frame budget: maxFrameSize, halved by a 1009 (the gateway's limit is lower than the option says). */
     this._frameLimit = o.maxFrameSize;
   }
@@ -461,7 +463,7 @@ export class GatewayClient {
       try {
         // a token endpoint that never answers must not hold the client in PROBING for ever
         this._token = await withTimeout(this._o.getToken(), this._o.tokenTimeout, this._o,
-          'getToken() did not settle within tokenTimeout');
+          'getToken() did not settle within tokenTimeout', this._attemptWork);
         this._needToken = false;
       } catch (e) {
         if (epoch !== this._epoch) return;
@@ -480,6 +482,8 @@ export class GatewayClient {
     if (!this._o.probe || !this._fetch) return { ok: true };
     const abort = typeof AbortController === 'function' ? new AbortController() : null;
     const timer = this._o.setTimeout(() => abort && abort.abort(), this._o.probeTimeout);
+    const cancel = () => { this._o.clearTimeout(timer); if (abort) abort.abort(); };
+    this._attemptWork.add(cancel);
     try {
       const response = await this._fetch(this._healthUrl, { cache: 'no-store', signal: abort && abort.signal });
       return { ok: response.status === 200, status: response.status };
@@ -487,6 +491,7 @@ export class GatewayClient {
       return { ok: false, status: 0 };
     } finally {
       this._o.clearTimeout(timer);
+      this._attemptWork.delete(cancel);
     }
   }
 
@@ -651,6 +656,8 @@ export class GatewayClient {
 
   _stop(code, reason, report) {
     this._cancelRestoreRetries(stoppedError(code));
+    this._attemptWork.forEach((cancel) => cancel()); // no timer or request outlives the stop
+    this._attemptWork.clear();
     const ws = this._ws;
     this._detachLink();
     if (ws) {
@@ -1276,12 +1283,18 @@ function pick(since, topics) {
 }
 
 /** `promise`, or a rejection after `ms` on the client's clock. */
-function withTimeout(promise, ms, clock, message) {
+/** `promise`, or a `timeout` error after `ms`; the timer's cancel sits in `cancels` meanwhile (a stop clears it). */
+function withTimeout(promise, ms, clock, message, cancels) {
   let timer = null;
   const timeout = new Promise((resolve, reject) => {
     timer = clock.setTimeout(() => reject(new GatewayError('timeout', message)), ms);
   });
-  return Promise.race([Promise.resolve(promise), timeout]).finally(() => clock.clearTimeout(timer));
+  const cancel = () => clock.clearTimeout(timer);
+  cancels.add(cancel);
+  return Promise.race([Promise.resolve(promise), timeout]).finally(() => {
+    clock.clearTimeout(timer);
+    cancels.delete(cancel);
+  });
 }
 
 function resolveSocketUrl(url) {
