@@ -74,7 +74,7 @@ public class ConfigChecks {
         if (session.resumeTokenLifetime().getSeconds() < 1) { // tokens carry whole seconds
             problems.add("gateway.session.resume-token-lifetime must be at least 1s: " + session.resumeTokenLifetime());
         }
-        problems.atLeast("gateway.session.held-frames", session.heldFrames(), 0);
+        problems.atLeast("gateway.session.held-frames", session.heldFrames(), 1); // 0: every held frame threw
 
         GatewayConfig.Fanout fanout = config.fanout();
         problems.notNegative("gateway.fanout.unsub-grace", fanout.unsubGrace());
@@ -82,7 +82,7 @@ public class ConfigChecks {
         problems.notNegative("gateway.fanout.pacing-max", fanout.pacingMax());
         problems.notNegative("gateway.fanout.pacing-max-keeping-up", fanout.pacingMaxKeepingUp());
         problems.atLeast("gateway.fanout.history.size", fanout.history().size(), 0);
-        problems.timer("gateway.fanout.history.max-age", fanout.history().maxAge());
+        problems.notNegative("gateway.fanout.history.max-age", fanout.history().maxAge()); // 0: history off
 
         problems.notNegative("gateway.shutdown.drain-period", config.shutdown().drainPeriod());
         problems.timer("gateway.health.event-loop-stall", config.health().eventLoopStall());

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 import io.edgegw.fanout.PatternSet;
@@ -27,7 +28,12 @@ import io.vertx.core.Vertx;
  */
 final class UpstreamTopics {
 
-    record Settings(long unsubGraceMs, int historySize, long historyMaxAgeMs, long recoveryTimeoutMs) {
+    /** {@code clock}: wall-clock milliseconds, for the history's ages and the recovery time limit. */
+    record Settings(long unsubGraceMs, int historySize, long historyMaxAgeMs, long recoveryTimeoutMs,
+            LongSupplier clock) {
+        Settings(long unsubGraceMs, int historySize, long historyMaxAgeMs, long recoveryTimeoutMs) {
+            this(unsubGraceMs, historySize, historyMaxAgeMs, recoveryTimeoutMs, System::currentTimeMillis);
+        }
     }
 
     /** Where recovered messages go: a session on its own loop. */
@@ -62,7 +68,8 @@ final class UpstreamTopics {
         }
     }
 
-    private record RecoveryRequest(String session, long request, String epoch, long offset) {
+    /** {@code askedAtMs}: when the browser asked; a request asked again after a lost link keeps it (its deadline). */
+    private record RecoveryRequest(String session, long request, String epoch, long offset, long askedAtMs) {
     }
 
     /**
@@ -74,14 +81,17 @@ final class UpstreamTopics {
     private static final class NodeRecovery {
         final String epoch;
         final long since;
+        /** The gateway's cursor when it was asked: later requests join it only while the cursor is still there. */
+        final long cursorAtStart;
         final List<RecoveryRequest> requests = new ArrayList<>();
         final TreeMap<Long, TopicDelivery> collected = new TreeMap<>();
         long head = -1;
         long timer = -1;
 
-        NodeRecovery(String epoch, long since) {
+        NodeRecovery(String epoch, long since, long cursorAtStart) {
             this.epoch = epoch;
             this.since = since;
+            this.cursorAtStart = cursorAtStart;
         }
 
         boolean isComplete() {
@@ -277,13 +287,24 @@ final class UpstreamTopics {
             }
             // a replay the lost link had not finished is asked again once the topic's sub has moved: the node still
             // has what the browsers missed, a gap now would tell them otherwise
+            // (within the recovery time limit from the browser's question, so that links lost one after another, or a
+            // replay that overloads each link it runs on, end in a gap instead of holding its live messages for ever)
             NodeRecovery running = recoveries.remove(entry.topic);
             if (running != null) {
                 vertx.cancelTimer(running.timer);
                 List<RecoveryRequest> again = new ArrayList<>(running.requests);
                 again.addAll(waiting.getOrDefault(entry.topic, List.of()));
                 waiting.remove(entry.topic);
-                again.forEach(request -> await(request, entry.topic));
+                long now = settings.clock().getAsLong();
+                TopicCursors.Cursor cursor = cursors.get(entry.topic);
+                for (RecoveryRequest request : again) {
+                    if (now - request.askedAtMs() < settings.recoveryTimeoutMs() || cursor == null) {
+                        await(request, entry.topic);
+                    } else {
+                        listener.recovered(request.session(), entry.topic, request.request(), List.of(),
+                                gap(entry.topic, request.epoch(), request.offset(), cursor.epoch(), cursor.offset()));
+                    }
+                }
             }
             entry.unanswered.clear();
             entry.subscribedUpstream = false;
@@ -344,9 +365,12 @@ final class UpstreamTopics {
                 if (exact.history == null) {
                     exact.history = new TopicHistory(settings.historySize(), settings.historyMaxAgeMs());
                 }
-                exact.history.append(delivery, System.currentTimeMillis());
+                exact.history.append(delivery, settings.clock().getAsLong());
             }
             fanout.publish(delivery);
+            if (!waiting.isEmpty() && recovery == null) {
+                askWaiting(topic); // its head was not known (a pattern's cursor, evicted): now it is
+            }
         }
         if (recovery != null && recovery.isComplete()) {
             finish(topic, recovery, null, -1);
@@ -383,6 +407,11 @@ final class UpstreamTopics {
             }
         }
         notePosition(topic); // the head: subscribers that get no message before their link drops resume from it
+        askWaiting(topic);
+    }
+
+    /** Asks again what waited for the topic's head or for a replay that is over. */
+    private void askWaiting(String topic) {
         List<RecoveryRequest> queued = waiting.remove(topic);
         if (queued != null) {
             queued.forEach(request -> recover(request, topic));
@@ -404,7 +433,7 @@ final class UpstreamTopics {
      * carries the session's {@code request} number, so that a session that asked again only takes the last answer.
      */
     void recover(String session, long request, String topic, String epoch, long offset) {
-        recover(new RecoveryRequest(session, request, epoch, offset), topic);
+        recover(new RecoveryRequest(session, request, epoch, offset, settings.clock().getAsLong()), topic);
     }
 
     private void recover(RecoveryRequest request, String topic) {
@@ -419,8 +448,10 @@ final class UpstreamTopics {
         }
         TopicCursors.Cursor cursor = cursors.get(topic);
         NodeRecovery running = recoveries.get(topic);
-        if (running != null && running.head < 0 && running.epoch.equals(epoch) && offset >= running.since) {
-            // the node has not answered it yet: its head will be past all this one wants, so it joins the replay
+        if (running != null && running.head < 0 && running.epoch.equals(epoch) && offset >= running.since
+                && cursor != null && cursor.epoch().equals(epoch) && cursor.offset() == running.cursorAtStart) {
+            // the node has not answered it yet and nothing came since it was asked: its head will be past all this
+            // one misses, and whatever comes from now on is held for it, so it joins the replay
             running.requests.removeIf(asked -> asked.session().equals(session));
             running.requests.add(request);
             return;
@@ -439,7 +470,7 @@ final class UpstreamTopics {
             return;
         }
         List<TopicDelivery> fromHistory = entry.history == null ? null
-                : entry.history.after(epoch, offset, System.currentTimeMillis());
+                : entry.history.after(epoch, offset, settings.clock().getAsLong());
         if (fromHistory != null) {
             listener.recovered(session, topic, request.request(), fromHistory, null);
             return;
@@ -448,7 +479,7 @@ final class UpstreamTopics {
             await(request, topic); // the topic's sub moves with since once a connection is up: asked after it
             return;
         }
-        NodeRecovery recovery = new NodeRecovery(epoch, offset);
+        NodeRecovery recovery = new NodeRecovery(epoch, offset, cursor.offset());
         recovery.requests.add(request);
         recoveries.put(topic, recovery);
         entry.unanswered.add(recovery);
@@ -498,10 +529,7 @@ final class UpstreamTopics {
             listener.recovered(request.session(), topic, request.request(),
                     gapToEpoch == null ? List.copyOf(recovery.collected.values()) : List.of(), gap);
         }
-        List<RecoveryRequest> queued = waiting.remove(topic);
-        if (queued != null) {
-            queued.forEach(request -> recover(request, topic));
-        }
+        askWaiting(topic);
     }
 
     /**

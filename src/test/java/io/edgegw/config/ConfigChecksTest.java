@@ -40,7 +40,7 @@ class ConfigChecksTest {
         assertThat(problems("gateway.upstream.connections", "3", "gateway.upstream.min-connected", "3",
                 "gateway.health.event-loop-stall", "1ms")).isEmpty();
         assertThat(problems("gateway.client.max-frame-size", "1024", "gateway.upstream.send-queue.capacity", "1",
-                "gateway.session.held-frames", "0", "gateway.fanout.history.size", "0", "gateway.fanout.unsub-grace",
+                "gateway.session.held-frames", "1", "gateway.fanout.history.size", "0", "gateway.fanout.history.max-age", "0", "gateway.fanout.unsub-grace",
                 "0", "gateway.shutdown.drain-period", "0", "gateway.upstream.going-away-jitter", "0")).isEmpty();
         assertThat(problems("gateway.demo.enabled", "true", "gateway.demo.base-port", "65533", "gateway.demo.nodes",
                 "3")).isEmpty();
@@ -63,7 +63,7 @@ class ConfigChecksTest {
     void aDurationATimerIsSetFromMustBeAMillisecondAtLeast() {
         for (String key : List.of("gateway.upstream.connect-timeout", "gateway.upstream.send-timeout",
                 "gateway.upstream.heartbeat.interval", "gateway.upstream.heartbeat.timeout", "gateway.client.heartbeat",
-                "gateway.session.resume-ttl", "gateway.fanout.history.max-age", "gateway.warmup.max-duration")) {
+                "gateway.session.resume-ttl", "gateway.warmup.max-duration")) {
             assertThat(problems(key, "0")).as(key).containsExactly(key + " must be at least 1ms: PT0S");
             assertThat(problems(key, "PT0.0005S")).as(key).singleElement().asString().startsWith(key);
             assertThat(problems(key, "1ms")).as(key).isEmpty();
@@ -74,7 +74,8 @@ class ConfigChecksTest {
     void limitsThatWouldRefuseEveryBrowserAreNamed() {
         for (String key : List.of("gateway.client.max-sessions", "gateway.client.max-subscriptions",
                 "gateway.client.rate", "gateway.client.burst", "gateway.client.max-inflight-sends",
-                "gateway.client.max-outbound-bytes", "gateway.upstream.send-queue.capacity")) {
+                "gateway.client.max-outbound-bytes", "gateway.upstream.send-queue.capacity",
+                "gateway.session.held-frames")) {
             assertThat(problems(key, "0")).as(key).containsExactly(key + " must be at least 1: 0");
             assertThat(problems(key, "1")).as(key).isEmpty();
         }
@@ -86,13 +87,13 @@ class ConfigChecksTest {
 
     @Test
     void negativeCountsAndDurationsAreNamed() {
-        for (String key : List.of("gateway.session.held-frames",
-                "gateway.fanout.history.size", "gateway.warmup.links")) {
+        for (String key : List.of("gateway.fanout.history.size", "gateway.warmup.links")) {
             assertThat(problems(key, "-1")).as(key).containsExactly(key + " must be at least 0: -1");
         }
         for (String key : List.of("gateway.upstream.going-away-jitter", "gateway.upstream.backoff.stable-after",
                 "gateway.fanout.unsub-grace", "gateway.fanout.pacing-threshold", "gateway.fanout.pacing-max",
-                "gateway.fanout.pacing-max-keeping-up", "gateway.shutdown.drain-period")) {
+                "gateway.fanout.pacing-max-keeping-up", "gateway.shutdown.drain-period",
+                "gateway.fanout.history.max-age")) {
             assertThat(problems(key, "-PT1S")).as(key).containsExactly(key + " must not be negative: PT-1S");
         }
     }

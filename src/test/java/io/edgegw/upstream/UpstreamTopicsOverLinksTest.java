@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -57,10 +58,7 @@ class UpstreamTopicsOverLinksTest {
                 links.add(link);
                 link.start();
             }
-            topics = new UpstreamTopics(sink, (session, topic, request, messages, gap) -> recovered.add(
-                    messages.stream().map(m -> String.valueOf(m.offset())).toList() + (gap == null ? "" : " gap")),
-                    new GatewayMetrics(new SimpleMeterRegistry()), vertx,
-                    new UpstreamTopics.Settings(0, 2, 60_000, 5_000), () -> List.copyOf(links), PatternSet.EMPTY);
+            topics = topics(new UpstreamTopics.Settings(0, 2, 60_000, 5_000));
             return null;
         });
         await().atMost(WAIT).until(() -> on(() -> links.stream().allMatch(UpstreamConnection::isConnected)));
@@ -74,6 +72,14 @@ class UpstreamTopicsOverLinksTest {
         });
         node.close();
         Futures.await(vertx.close(), WAIT, "vertx close");
+    }
+
+    /** Topics over the two links, a history of 2 messages, recording what browsers are answered. */
+    private UpstreamTopics topics(UpstreamTopics.Settings settings) {
+        return new UpstreamTopics(sink, (session, topic, request, messages, gap) -> recovered.add(
+                messages.stream().map(m -> String.valueOf(m.offset())).toList() + (gap == null ? "" : " gap")),
+                new GatewayMetrics(new SimpleMeterRegistry()), vertx, settings, () -> List.copyOf(links),
+                PatternSet.EMPTY);
     }
 
     private <T> T on(Callable<T> action) {
@@ -238,5 +244,57 @@ class UpstreamTopicsOverLinksTest {
     private long sinceLines(String topic, long offset) {
         return node.received.stream().filter(line -> line.contains("\"sub\"") && line.contains("\"" + topic + "\"")
                 && line.contains("\"offset\":" + offset + "}")).count();
+    }
+
+    @Test
+    void aReplayWhoseLinksKeepFailingEndsInAGapOnceTheRecoveryTimeLimitHasPassed() {
+        String topic = "r/d";
+        UpstreamConnection own = ownerOf(topic);
+        AtomicLong now = new AtomicLong(1_000_000);
+        on(() -> {
+            topics = topics(new UpstreamTopics.Settings(0, 2, 60_000, 5_000, now::get));
+            fiveMessagesBeyondTheHistory(topic, own);
+            topics.recover("s-1", 1, topic, "e", 1);
+            return null;
+        });
+        await().atMost(WAIT).until(() -> sinceLines(topic, 1) == 1);
+        now.addAndGet(5_000); // the browser asked 5 s ago: its live messages have waited long enough
+        on(() -> {
+            topics.disconnected(own);
+            return null;
+        });
+        assertThat(recovered).containsExactly("[] gap");
+    }
+
+    @Test
+    void aRequestDoesNotJoinAReplayOnceAMessageCameAfterItWasAsked() {
+        String topic = "r/j";
+        UpstreamConnection own = ownerOf(topic);
+        UpstreamConnection other = otherThan(own);
+        on(() -> {
+            topics.demand("r/*", +1);
+            fiveMessagesBeyondTheHistory(topic, own);
+            topics.recover("s-1", 1, topic, "e", 1); // the node's head will be 5
+            topics.message(other, topic, "e", 6, "m", 0); // through the pattern, before the node answered
+            topics.recover("s-2", 2, topic, "e", 3); // misses 4..6: the replay of 2..5 would not bring 6
+            return null;
+        });
+        await().atMost(WAIT).until(() -> sinceLines(topic, 1) == 1);
+        on(() -> {
+            topics.subscribed(topic, "e", 5, true);
+            for (long offset = 2; offset <= 5; offset++) {
+                topics.message(own, topic, "e", offset, "m", 0);
+            }
+            return null;
+        });
+        await().atMost(WAIT).until(() -> sinceLines(topic, 3) == 1); // s-2 asked on its own, after the first replay
+        on(() -> {
+            topics.subscribed(topic, "e", 6, true);
+            for (long offset = 4; offset <= 6; offset++) {
+                topics.message(own, topic, "e", offset, "m", 0);
+            }
+            return null;
+        });
+        assertThat(recovered).containsExactly("[2, 3, 4, 5]", "[4, 5, 6]");
     }
 }
