@@ -83,6 +83,9 @@ public class Fanout implements TopicSink {
 
     @Override
     public void publishControl(TopicDelivery control) {
+        if (globalIgnore.current().matches(control.topic())) {
+            return; // a gap about messages nobody here would have been given (not a message: not counted)
+        }
         for (FanoutShard shard : shards) {
             shard.enqueue(control);
         }

@@ -139,4 +139,25 @@ class AdminApiTest {
             admin().queryParam("pattern", "half/quiet").delete(GatewayUrls.management("/admin/ignore")).then().statusCode(204);
         }
     }
+
+    @Test
+    void aGapAboutAnIgnoredTopicIsNotSentToThePatternsThatCoverIt() {
+        admin().queryParam("pattern", "reset/quiet").put(GatewayUrls.management("/admin/ignore")).then().statusCode(204);
+        try (TestClient client = TestClient.connect(GatewayUrls.ws())) {
+            client.welcome();
+            client.sendJson(new JsonObject().put("type", "subscribe").put("id", "1").put("topics", List.of("reset/*")));
+            client.awaitReply("1", WAIT);
+            await().atMost(WAIT).until(() -> nodeFrames("sub", "reset/*") == 1);
+            cluster().publish("reset/quiet", "{}"); // ignored, but the gateway keeps its position in the topic
+            cluster().log().resetEpoch("reset/quiet"); // the cluster lost its history: a reset gap for the topic
+            cluster().publish("reset/quiet", "{}");
+            cluster().publish("reset/loud", "{}"); // through the same sub, so after anything about reset/quiet
+            client.await("message", WAIT);
+            assertThat(client.frames("gap")).isEmpty();
+            assertThat(client.frames("message")).extracting(m -> m.getString("topic")).containsExactly("reset/loud");
+        } finally {
+            admin().queryParam("pattern", "reset/quiet").delete(GatewayUrls.management("/admin/ignore")).then()
+                    .statusCode(204);
+        }
+    }
 }
