@@ -145,7 +145,8 @@ class AdminApiTest {
         admin().queryParam("pattern", "reset/quiet").put(GatewayUrls.management("/admin/ignore")).then().statusCode(204);
         try (TestClient client = TestClient.connect(GatewayUrls.ws())) {
             client.welcome();
-            client.sendJson(new JsonObject().put("type", "subscribe").put("id", "1").put("topics", List.of("reset/*")));
+            client.sendJson(new JsonObject().put("type", "subscribe").put("id", "1")
+                    .put("topics", List.of("reset/*")));
             client.awaitReply("1", WAIT);
             await().atMost(WAIT).until(() -> nodeFrames("sub", "reset/*") == 1);
             cluster().publish("reset/quiet", "{}"); // ignored, but the gateway keeps its position in the topic
