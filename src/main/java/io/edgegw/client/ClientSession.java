@@ -437,9 +437,8 @@ public final class ClientSession implements Subscriber {
         for (TopicDelivery delivery : recovery.release(gap, messages)) {
             if (ignores(delivery.topic())) { // replayed or held, it has not met the ignore check of live delivery
                 ignored++;
-            } else {
-                deliver(delivery);
-                handed += delivery.isControl() ? 0 : 1;
+            } else if (deliver(delivery) && !delivery.isControl()) { // refused to a closing link: not delivered
+                handed++;
             }
         }
         if (ignored > 0) {
@@ -630,18 +629,18 @@ public final class ClientSession implements Subscriber {
     }
 
     @Override
-    public void deliver(TopicDelivery delivery) {
+    public boolean deliver(TopicDelivery delivery) {
         if (recovering != null) {
             TopicRecovery recovery = recovering.get(delivery.topic());
             if (recovery != null) {
                 if (closed) { // nothing more for this link: a resume asks again from where this recovery did
                     noteRefused(delivery.topic(), recovery.epoch, recovery.since + 1);
-                    return;
+                    return false;
                 }
                 // held until what it missed has been delivered before it; a gap too, or the browser would take
                 // the replay that follows it for repeats of what the gap skipped
                 recovery.hold(delivery);
-                return;
+                return true;
             }
         }
         if (closed) { // the gateway closed the link (a 4002, an idle 1001, a drain) and it has not ended yet
@@ -655,9 +654,10 @@ public final class ClientSession implements Subscriber {
             } else {
                 noteRefused(delivery.topic(), RESET_REFUSED);
             }
-            return;
+            return false;
         }
         queue(delivery.payload(), true);
+        return true;
     }
 
     /**

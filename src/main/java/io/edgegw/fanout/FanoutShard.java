@@ -304,8 +304,7 @@ public final class FanoutShard {
         for (Subscriber subscriber : subscribers) {
             if (subscriber.ignores(delivery.topic())) {
                 ignored++;
-            } else {
-                subscriber.deliver(delivery);
+            } else if (subscriber.deliver(delivery)) {
                 delivered++;
             }
         }

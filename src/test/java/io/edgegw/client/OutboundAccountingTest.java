@@ -200,10 +200,16 @@ class OutboundAccountingTest {
                     assertThat(directed).isTrue();
                 }
                 double dropsAtClose = Scrape.value("gateway_messages_dropped_total", SLOW_CONSUMER_DROPS);
+                int burst = published;
+                await().atMost(WAIT).until(() -> ofTopic(reader, topic).size() == burst); // nothing else on its way
+                double deliveredBefore = Scrape.value("gateway_messages_delivered_total", "");
                 for (int i = 0; i < 5; i++) { // to a link closing as a slow consumer: refused as well
                     ReferenceClusterResource.cluster().publish(quiet, "{\"q\":" + i + "}");
                 }
                 await().atMost(WAIT).until(() -> ofTopic(reader, quiet).size() == 5); // fanned out by now
+                assertThat(Scrape.value("gateway_messages_delivered_total", ""))
+                        .as("delivered to the reader, refused to the closing link: counted once each")
+                        .isEqualTo(deliveredBefore + 5);
                 await().atMost(WAIT).untilAsserted(() -> assertThat(
                         Scrape.value("gateway_messages_dropped_total", SLOW_CONSUMER_DROPS))
                         .as("each message refused after the close counted (and any of the last burst still on its way)")

@@ -46,7 +46,7 @@ class FanoutShardDrainTest {
         }
 
         @Override
-        public synchronized void deliver(TopicDelivery delivery) {
+        public synchronized boolean deliver(TopicDelivery delivery) {
             if (pending.isEmpty()) {
                 shard.touched(this);
                 firstDeliveryAtNanos.add(System.nanoTime());
@@ -56,6 +56,7 @@ class FanoutShardDrainTest {
             while (System.nanoTime() < until) {
                 Thread.onSpinWait();
             }
+            return true;
         }
 
         @Override

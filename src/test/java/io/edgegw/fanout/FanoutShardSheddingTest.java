@@ -45,9 +45,10 @@ class FanoutShardSheddingTest {
         }
 
         @Override
-        public synchronized void deliver(TopicDelivery delivery) {
+        public synchronized boolean deliver(TopicDelivery delivery) {
             seen.add(delivery.isControl() ? (String) delivery.payload()
                     : delivery.topic() + ":" + delivery.epoch() + ":" + delivery.offset());
+            return true;
         }
 
         @Override
