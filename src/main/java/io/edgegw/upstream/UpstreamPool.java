@@ -166,6 +166,7 @@ public class UpstreamPool implements ConnectionListener {
             }
             UpstreamConnection owner = placement.removeSession(session);
             pending.forgetSession(session);
+            topics.sessionEnded(session); // its waiting recoveries: nobody takes their answers
             if (owner != null && owner.isConnected()) {
                 owner.write("{\"type\":\"close\",\"session\":" + Json.quote(session) + ",\"code\":" + code + "}");
             }

@@ -218,6 +218,9 @@ final class UpstreamTopics {
             waiting.remove(entry.topic); // recoveries that waited for its `subscribed`: nobody is left to answer
         }
         if (leftUpstream || removed) {
+            endRecoveries(entry.topic); // unsubscribed or ignored: nothing of it can be delivered any more
+        }
+        if (leftUpstream || removed) {
             // nothing ignored or unsubscribed is replayed later; also when it never reached a node (none was up)
             forgetCursors(entry);
         }
@@ -298,7 +301,11 @@ final class UpstreamTopics {
                 long now = settings.clock().getAsLong();
                 TopicCursors.Cursor cursor = cursors.get(entry.topic);
                 for (RecoveryRequest request : again) {
-                    if (now - request.askedAtMs() < settings.recoveryTimeoutMs() || cursor == null) {
+                    List<TopicDelivery> fromHistory = entry.history == null || cursor == null ? null
+                            : entry.history.after(request.epoch(), request.offset(), now);
+                    if (fromHistory != null) {
+                        listener.recovered(request.session(), entry.topic, request.request(), fromHistory, null);
+                    } else if (now - request.askedAtMs() < settings.recoveryTimeoutMs() || cursor == null) {
                         await(request, entry.topic);
                     } else {
                         listener.recovered(request.session(), entry.topic, request.request(), List.of(),
@@ -406,6 +413,8 @@ final class UpstreamTopics {
                 entry.history.clear();
             }
         }
+        TopicCursors.Cursor now = cursors.get(topic);
+        cursors.set(topic, now.epoch(), now.offset(), true); // a pattern's until now: the topic's own, never evicted
         notePosition(topic); // the head: subscribers that get no message before their link drops resume from it
         askWaiting(topic);
     }
@@ -447,18 +456,9 @@ final class UpstreamTopics {
             return;
         }
         TopicCursors.Cursor cursor = cursors.get(topic);
-        NodeRecovery running = recoveries.get(topic);
-        if (running != null && running.head < 0 && running.epoch.equals(epoch) && offset >= running.since
-                && cursor != null && cursor.epoch().equals(epoch) && cursor.offset() == running.cursorAtStart) {
-            // the node has not answered it yet and nothing came since it was asked: its head will be past all this
-            // one misses, and whatever comes from now on is held for it, so it joins the replay
-            running.requests.removeIf(asked -> asked.session().equals(session));
-            running.requests.add(request);
-            return;
-        }
-        if (cursor == null || running != null) {
+        if (cursor == null) {
             await(request, topic);
-            return; // the topic's head is not known yet, or a replay is under way: ask again after it
+            return; // the topic's head is not known yet: asked again once it is
         }
         if (!cursor.epoch().equals(epoch)) {
             listener.recovered(session, topic, request.request(), List.of(),
@@ -475,8 +475,19 @@ final class UpstreamTopics {
             listener.recovered(session, topic, request.request(), fromHistory, null);
             return;
         }
-        if (entry.owner == null || !entry.owner.isConnected()) {
-            await(request, topic); // the topic's sub moves with since once a connection is up: asked after it
+        NodeRecovery running = recoveries.get(topic);
+        if (running != null && running.head < 0 && running.epoch.equals(epoch) && offset >= running.since
+                && cursor.offset() == running.cursorAtStart) {
+            // the node has not answered it yet and nothing came since it was asked: its head will be past all this
+            // one misses, and whatever comes from now on is held for it, so it joins the replay
+            forgetOlderRequests(session, topic);
+            running.requests.add(request);
+            return;
+        }
+        if (running != null || entry.owner == null || !entry.owner.isConnected()) {
+            // a replay is under way (asked again after it), or the topic's sub moves with since once a connection is
+            // up (asked after its answer)
+            await(request, topic);
             return;
         }
         NodeRecovery recovery = new NodeRecovery(epoch, offset, cursor.offset());
@@ -485,7 +496,9 @@ final class UpstreamTopics {
         entry.unanswered.add(recovery);
         entry.owner.write("{\"type\":\"sub\",\"topic\":" + Json.quote(topic) + ",\"since\":{\"epoch\":"
                 + Json.quote(epoch) + ",\"offset\":" + offset + "}}");
-        recovery.timer = vertx.setTimer(settings.recoveryTimeoutMs(), t -> {
+        // the time limit counts from the browser's request, also for one asked again after a lost link
+        long left = request.askedAtMs() + settings.recoveryTimeoutMs() - settings.clock().getAsLong();
+        recovery.timer = vertx.setTimer(Math.max(1, left), t -> {
             if (recoveries.get(topic) == recovery) {
                 fail(topic, recovery);
             }
@@ -499,8 +512,50 @@ final class UpstreamTopics {
      */
     private void await(RecoveryRequest request, String topic) {
         List<RecoveryRequest> queue = waiting.computeIfAbsent(topic, t -> new ArrayList<>());
+        for (RecoveryRequest asked : queue) {
+            if (asked.session().equals(request.session()) && asked.request() > request.request()) {
+                return; // the session asked again since (request numbers only grow): only that one is answered
+            }
+        }
         queue.removeIf(asked -> asked.session().equals(request.session()));
         queue.add(request);
+    }
+
+    /** Drops what {@code session} asked before about {@code topic}: it takes only the answer to its last question. */
+    private void forgetOlderRequests(String session, String topic) {
+        List<RecoveryRequest> queue = waiting.get(topic);
+        if (queue != null) {
+            queue.removeIf(asked -> asked.session().equals(session));
+            if (queue.isEmpty()) {
+                waiting.remove(topic);
+            }
+        }
+        NodeRecovery running = recoveries.get(topic);
+        if (running != null) {
+            running.requests.removeIf(asked -> asked.session().equals(session));
+        }
+    }
+
+    /** A session that ended: nobody takes the answers to its questions, so none is asked of a node. */
+    void sessionEnded(String session) {
+        for (String topic : List.copyOf(waiting.keySet())) {
+            forgetOlderRequests(session, topic);
+        }
+        for (NodeRecovery running : recoveries.values()) {
+            running.requests.removeIf(asked -> asked.session().equals(session));
+        }
+    }
+
+    /** Answers every question about a topic that left upstream with nothing: none of it can be delivered now. */
+    private void endRecoveries(String topic) {
+        NodeRecovery running = recoveries.remove(topic);
+        List<RecoveryRequest> asked = new ArrayList<>(waiting.getOrDefault(topic, List.of()));
+        waiting.remove(topic);
+        if (running != null) {
+            vertx.cancelTimer(running.timer);
+            asked.addAll(running.requests);
+        }
+        asked.forEach(request -> listener.recovered(request.session(), topic, request.request(), List.of(), null));
     }
 
     /** Requests waiting for a topic's head or for a replay under way, all topics together. */
@@ -510,7 +565,8 @@ final class UpstreamTopics {
 
     private void fail(String topic, NodeRecovery recovery) {
         TopicCursors.Cursor cursor = cursors.get(topic);
-        finish(topic, recovery, recovery.epoch, cursor == null ? recovery.since : cursor.offset());
+        finish(topic, recovery, cursor == null ? recovery.epoch : cursor.epoch(),
+                cursor == null ? recovery.since : cursor.offset());
     }
 
     /**
@@ -523,11 +579,11 @@ final class UpstreamTopics {
         }
         recoveries.remove(topic);
         vertx.cancelTimer(recovery.timer);
-        for (RecoveryRequest request : recovery.requests) {
+        List<TopicDelivery> replay = gapToEpoch == null ? List.copyOf(recovery.collected.values()) : List.of();
+        for (RecoveryRequest request : recovery.requests) { // each cuts the shared replay at its own position
             TopicDelivery gap = gapToEpoch == null ? null
                     : gap(topic, request.epoch(), request.offset(), gapToEpoch, gapToHead);
-            listener.recovered(request.session(), topic, request.request(),
-                    gapToEpoch == null ? List.copyOf(recovery.collected.values()) : List.of(), gap);
+            listener.recovered(request.session(), topic, request.request(), replay, gap);
         }
         askWaiting(topic);
     }

@@ -87,7 +87,7 @@ class UpstreamTopicsOverLinksTest {
         context.runOnContext(v -> {
             try {
                 done.complete(action.call());
-            } catch (Exception e) {
+            } catch (Exception | AssertionError e) { // an assertion on the context fails the test at once
                 done.fail(e);
             }
         });
@@ -207,8 +207,9 @@ class UpstreamTopicsOverLinksTest {
         on(() -> {
             fiveMessagesBeyondTheHistory(topic, own);
             topics.recover("s-1", 1, topic, "e", 1);
-            topics.recover("s-2", 2, topic, "e", 3); // the node has not answered: joins the replay of 2..5
-            for (int request = 3; request < 1_003; request++) { // one browser repeating itself
+            topics.recover("s-2", 2, topic, "e", 2); // beyond the history too; the node has not answered: joins
+            topics.recover("s-4", 3, topic, "e", 3); // 4..5: from the history, at once
+            for (int request = 4; request < 1_004; request++) { // one browser repeating itself
                 topics.recover("s-3", request, topic, "e", 0); // older than the replay: waits for it, once
             }
             assertThat(topics.waitingRequests()).isEqualTo(1);
@@ -223,7 +224,7 @@ class UpstreamTopicsOverLinksTest {
             return null;
         });
         // one answer per session (s-2 takes the same replay and cuts what it had); s-3's one question goes next
-        assertThat(recovered).containsExactly("[2, 3, 4, 5]", "[2, 3, 4, 5]");
+        assertThat(recovered).containsExactly("[4, 5]", "[2, 3, 4, 5]", "[2, 3, 4, 5]");
         await().atMost(WAIT).until(() -> sinceLines(topic, 0) == 1);
         assertThat(on(topics::waitingRequests)).isZero();
     }
@@ -296,5 +297,84 @@ class UpstreamTopicsOverLinksTest {
             return null;
         });
         assertThat(recovered).containsExactly("[2, 3, 4, 5]", "[4, 5, 6]");
+    }
+
+    @Test
+    void aSessionsLatestQuestionIsTheOneAnsweredAfterItsReplayLostItsLink() {
+        String topic = "r/l";
+        UpstreamConnection own = ownerOf(topic);
+        on(() -> {
+            fiveMessagesBeyondTheHistory(topic, own);
+            topics.recover("s-1", 1, topic, "e", 1);
+            topics.recover("s-2", 10, topic, "e", 0); // before the replay's since: waits for it
+            topics.recover("s-2", 11, topic, "e", 2); // asked again, within the replay: joins it, the first is gone
+            assertThat(topics.waitingRequests()).isZero();
+            return null;
+        });
+        await().atMost(WAIT).until(() -> sinceLines(topic, 1) == 1);
+        on(() -> {
+            topics.disconnected(own);
+            return null;
+        });
+        await().atMost(WAIT).until(() -> sinceLines(topic, 5) == 1); // the topic's own sub, moved
+        on(() -> {
+            topics.subscribed(topic, "e", 5, true);
+            return null;
+        });
+        await().atMost(WAIT).until(() -> sinceLines(topic, 1) == 2);
+        on(() -> {
+            topics.subscribed(topic, "e", 5, true);
+            for (long offset = 2; offset <= 5; offset++) {
+                topics.message(own, topic, "e", offset, "m", 0);
+            }
+            return null;
+        });
+        assertThat(recovered).containsExactly("[2, 3, 4, 5]", "[2, 3, 4, 5]");
+        assertThat(sinceLines(topic, 0)).as("the question s-2 replaced is never asked of the node").isZero();
+    }
+
+    @Test
+    void aReplayAskedAgainKeepsWhatIsLeftOfTheBrowsersTimeLimit() {
+        String topic = "r/t";
+        UpstreamConnection own = ownerOf(topic);
+        AtomicLong now = new AtomicLong(1_000_000);
+        on(() -> {
+            topics = topics(new UpstreamTopics.Settings(0, 2, 60_000, 5_000, now::get));
+            fiveMessagesBeyondTheHistory(topic, own);
+            topics.recover("s-1", 1, topic, "e", 1);
+            return null;
+        });
+        await().atMost(WAIT).until(() -> sinceLines(topic, 1) == 1);
+        now.addAndGet(4_999); // 1 ms of the browser's 5 s left when its replay loses its link
+        on(() -> {
+            topics.disconnected(own);
+            return null;
+        });
+        await().atMost(WAIT).until(() -> sinceLines(topic, 5) == 1);
+        on(() -> {
+            topics.subscribed(topic, "e", 5, true); // asked again: with 1 ms to go, not another 5 s
+            return null;
+        });
+        await().atMost(Duration.ofSeconds(2)).until(() -> recovered.contains("[] gap"));
+    }
+
+    @Test
+    void aReplayForATopicThatLeftUpstreamEndsAtOnce() {
+        String topic = "r/u";
+        UpstreamConnection own = ownerOf(topic);
+        on(() -> {
+            fiveMessagesBeyondTheHistory(topic, own);
+            topics.recover("s-1", 1, topic, "e", 1);
+            return null;
+        });
+        await().atMost(WAIT).until(() -> sinceLines(topic, 1) == 1);
+        on(() -> {
+            topics.demand(topic, -1); // its last subscriber left (no grace here): unsub
+            assertThat(recovered).containsExactly("[]");
+            topics.demand(topic, +1); // back: a new sub from the head, not paired with the old replay's answer
+            topics.recover("s-2", 2, topic, "e", 4);
+            return null;
+        });
+        assertThat(on(topics::waitingRequests)).as("waits for the new sub's head").isEqualTo(1);
     }
 }

@@ -92,5 +92,7 @@ class UpstreamTopicsTest {
         none.recover("s-1", 1, "w/t", "e1", 3); // 4..10: the node has them; the topic's sub moves once one is up
         assertThat(answers).isEmpty();
         assertThat(none.waitingRequests()).isEqualTo(1);
+        none.sessionEnded("s-1"); // nobody would take the answer
+        assertThat(none.waitingRequests()).isZero();
     }
 }
