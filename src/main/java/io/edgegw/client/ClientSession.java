@@ -635,6 +635,9 @@ public final class ClientSession implements Subscriber {
             if (recovery != null) {
                 if (closed) { // nothing more for this link: a resume asks again from where this recovery did
                     noteRefused(delivery.topic(), recovery.epoch, recovery.since + 1);
+                    if (!delivery.isControl() && closedWith == CloseCode.SLOW_CONSUMER.code()) {
+                        services.metrics().dropped("slow_consumer", 1);
+                    }
                     return false;
                 }
                 // held until what it missed has been delivered before it; a gap too, or the browser would take

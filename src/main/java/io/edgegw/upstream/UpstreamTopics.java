@@ -475,6 +475,12 @@ final class UpstreamTopics {
             listener.recovered(session, topic, request.request(), fromHistory, null);
             return;
         }
+        if (settings.clock().getAsLong() - request.askedAtMs() >= settings.recoveryTimeoutMs()) {
+            // out of time (it waited for other replays or for a connection): what the history cannot give is lost
+            listener.recovered(session, topic, request.request(), List.of(),
+                    gap(topic, epoch, offset, cursor.epoch(), cursor.offset()));
+            return;
+        }
         NodeRecovery running = recoveries.get(topic);
         if (running != null && running.head < 0 && running.epoch.equals(epoch) && offset >= running.since
                 && cursor.offset() == running.cursorAtStart) {
@@ -546,7 +552,11 @@ final class UpstreamTopics {
         }
     }
 
-    /** Answers every question about a topic that left upstream with nothing: none of it can be delivered now. */
+    /**
+     * Answers every question about a topic that left upstream: what it missed up to the gateway's cursor can no longer
+     * be replayed, so a gap up to it (cut by the session at the first live message it holds), or nothing when the
+     * gateway never had a position. Runs before the cursor is forgotten.
+     */
     private void endRecoveries(String topic) {
         NodeRecovery running = recoveries.remove(topic);
         List<RecoveryRequest> asked = new ArrayList<>(waiting.getOrDefault(topic, List.of()));
@@ -555,7 +565,11 @@ final class UpstreamTopics {
             vertx.cancelTimer(running.timer);
             asked.addAll(running.requests);
         }
-        asked.forEach(request -> listener.recovered(request.session(), topic, request.request(), List.of(), null));
+        TopicCursors.Cursor cursor = cursors.get(topic);
+        for (RecoveryRequest request : asked) {
+            listener.recovered(request.session(), topic, request.request(), List.of(), cursor == null ? null
+                    : gap(topic, request.epoch(), request.offset(), cursor.epoch(), cursor.offset()));
+        }
     }
 
     /** Requests waiting for a topic's head or for a replay under way, all topics together. */
@@ -563,7 +577,16 @@ final class UpstreamTopics {
         return waiting.values().stream().mapToInt(List::size).sum();
     }
 
+    /**
+     * The replay's time ran out: a gap up to the cursor for the requests whose own limit has passed; those that
+     * joined it later are asked again (their limit is their own).
+     */
     private void fail(String topic, NodeRecovery recovery) {
+        long now = settings.clock().getAsLong();
+        List<RecoveryRequest> stillInTime = new ArrayList<>();
+        recovery.requests.removeIf(request -> now - request.askedAtMs() < settings.recoveryTimeoutMs()
+                && stillInTime.add(request));
+        stillInTime.forEach(request -> await(request, topic));
         TopicCursors.Cursor cursor = cursors.get(topic);
         finish(topic, recovery, cursor == null ? recovery.epoch : cursor.epoch(),
                 cursor == null ? recovery.since : cursor.offset());

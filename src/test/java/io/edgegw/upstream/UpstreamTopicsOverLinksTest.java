@@ -353,6 +353,7 @@ class UpstreamTopicsOverLinksTest {
         await().atMost(WAIT).until(() -> sinceLines(topic, 5) == 1);
         on(() -> {
             topics.subscribed(topic, "e", 5, true); // asked again: with 1 ms to go, not another 5 s
+            now.incrementAndGet(); // that millisecond passes before its timer can fire on this context
             return null;
         });
         await().atMost(Duration.ofSeconds(2)).until(() -> recovered.contains("[] gap"));
@@ -370,11 +371,53 @@ class UpstreamTopicsOverLinksTest {
         await().atMost(WAIT).until(() -> sinceLines(topic, 1) == 1);
         on(() -> {
             topics.demand(topic, -1); // its last subscriber left (no grace here): unsub
-            assertThat(recovered).containsExactly("[]");
+            assertThat(recovered).as("no replay any more: a gap up to the cursor").containsExactly("[] gap");
             topics.demand(topic, +1); // back: a new sub from the head, not paired with the old replay's answer
             topics.recover("s-2", 2, topic, "e", 4);
             return null;
         });
         assertThat(on(topics::waitingRequests)).as("waits for the new sub's head").isEqualTo(1);
+    }
+
+    @Test
+    void aReplayEndedByTheGlobalIgnoreListEndsInAGapUpToWhatTheGatewayHad() {
+        String topic = "r/g";
+        UpstreamConnection own = ownerOf(topic);
+        on(() -> {
+            fiveMessagesBeyondTheHistory(topic, own);
+            topics.recover("s-1", 1, topic, "e", 1);
+            return null;
+        });
+        await().atMost(WAIT).until(() -> sinceLines(topic, 1) == 1);
+        on(() -> {
+            topics.ignoreChanged(PatternSet.of(List.of(topic))); // ignored from now on: 2..5 came before
+            return null;
+        });
+        assertThat(recovered).containsExactly("[] gap");
+    }
+
+    @Test
+    void aQuestionThatWaitedPastItsTimeLimitIsAnsweredWithoutAskingTheNode() {
+        String topic = "r/w";
+        UpstreamConnection own = ownerOf(topic);
+        AtomicLong now = new AtomicLong(1_000_000);
+        on(() -> {
+            topics = topics(new UpstreamTopics.Settings(0, 2, 60_000, 5_000, now::get));
+            fiveMessagesBeyondTheHistory(topic, own);
+            topics.recover("s-1", 1, topic, "e", 1);
+            topics.recover("s-2", 2, topic, "e", 0); // before the replay's since: waits for it
+            return null;
+        });
+        await().atMost(WAIT).until(() -> sinceLines(topic, 1) == 1);
+        now.addAndGet(5_000); // the replay took the whole time limit: s-2's is over too
+        on(() -> {
+            topics.subscribed(topic, "e", 5, true);
+            for (long offset = 2; offset <= 5; offset++) {
+                topics.message(own, topic, "e", offset, "m", 0);
+            }
+            return null;
+        });
+        assertThat(recovered).containsExactly("[2, 3, 4, 5]", "[] gap");
+        assertThat(sinceLines(topic, 0)).as("no replay whose answer is already decided").isZero();
     }
 }
