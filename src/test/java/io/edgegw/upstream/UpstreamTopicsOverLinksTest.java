@@ -170,12 +170,7 @@ class UpstreamTopicsOverLinksTest {
     void aReplayCutShortByItsLinkIsAskedAgainAfterTheMoveNotAnsweredWithAGap() {
         String topic = "r/y";
         UpstreamConnection own = ownerOf(topic);
-        on(() -> {
-            fiveMessagesBeyondTheHistory(topic, own);
-            topics.recover("s-1", 1, topic, "e", 1); // wants 2..5, asked of the node
-            return null;
-        });
-        await().atMost(WAIT).until(() -> sinceLines(topic, 1) == 1);
+        replayAskedFromOne(topic, own);
         on(() -> {
             topics.subscribed(topic, "e", 5, true); // answered: the replay of 2..5 is on its way, then the link dies
             topics.message(own, topic, "e", 2, "m", 0);
@@ -190,13 +185,7 @@ class UpstreamTopicsOverLinksTest {
             return null;
         });
         await().atMost(WAIT).until(() -> sinceLines(topic, 1) == 2);
-        on(() -> {
-            topics.subscribed(topic, "e", 5, true);
-            for (long offset = 2; offset <= 5; offset++) {
-                topics.message(own, topic, "e", offset, "m", 0); // the link chosen again: still up here
-            }
-            return null;
-        });
+        nodeReplaysTwoToFive(topic, own);
         assertThat(recovered).containsExactly("[2, 3, 4, 5]");
     }
 
@@ -216,6 +205,25 @@ class UpstreamTopicsOverLinksTest {
             return null;
         });
         await().atMost(WAIT).until(() -> sinceLines(topic, 1) == 1);
+        nodeReplaysTwoToFive(topic, own);
+        // one answer per session (s-2 takes the same replay and cuts what it had); s-3's one question goes next
+        assertThat(recovered).containsExactly("[4, 5]", "[2, 3, 4, 5]", "[2, 3, 4, 5]");
+        await().atMost(WAIT).until(() -> sinceLines(topic, 0) == 1);
+        assertThat(on(topics::waitingRequests)).isZero();
+    }
+
+    /** s-1 asks from offset 1, beyond the history: a replay of 2..5 is asked of the node, which has not answered. */
+    private void replayAskedFromOne(String topic, UpstreamConnection own) {
+        on(() -> {
+            fiveMessagesBeyondTheHistory(topic, own);
+            topics.recover("s-1", 1, topic, "e", 1);
+            return null;
+        });
+        await().atMost(WAIT).until(() -> sinceLines(topic, 1) == 1);
+    }
+
+    /** On the upstream context: the node answers the topic's replay at head 5 and replays 2..5 on {@code own}. */
+    private void nodeReplaysTwoToFive(String topic, UpstreamConnection own) {
         on(() -> {
             topics.subscribed(topic, "e", 5, true);
             for (long offset = 2; offset <= 5; offset++) {
@@ -223,10 +231,22 @@ class UpstreamTopicsOverLinksTest {
             }
             return null;
         });
-        // one answer per session (s-2 takes the same replay and cuts what it had); s-3's one question goes next
-        assertThat(recovered).containsExactly("[4, 5]", "[2, 3, 4, 5]", "[2, 3, 4, 5]");
-        await().atMost(WAIT).until(() -> sinceLines(topic, 0) == 1);
-        assertThat(on(topics::waitingRequests)).isZero();
+    }
+
+    /**
+     * {@code lost} goes; the topic's own sub moves (with since 5, the gateway's cursor) and is answered, after which
+     * the questions that waited for it are asked again.
+     */
+    private void subMovedAfterLosing(UpstreamConnection lost, String topic) {
+        on(() -> {
+            topics.disconnected(lost);
+            return null;
+        });
+        await().atMost(WAIT).until(() -> sinceLines(topic, 5) == 1);
+        on(() -> {
+            topics.subscribed(topic, "e", 5, true);
+            return null;
+        });
     }
 
     /**
@@ -252,13 +272,8 @@ class UpstreamTopicsOverLinksTest {
         String topic = "r/d";
         UpstreamConnection own = ownerOf(topic);
         AtomicLong now = new AtomicLong(1_000_000);
-        on(() -> {
-            topics = topics(new UpstreamTopics.Settings(0, 2, 60_000, 5_000, now::get));
-            fiveMessagesBeyondTheHistory(topic, own);
-            topics.recover("s-1", 1, topic, "e", 1);
-            return null;
-        });
-        await().atMost(WAIT).until(() -> sinceLines(topic, 1) == 1);
+        on(() -> topics = topics(new UpstreamTopics.Settings(0, 2, 60_000, 5_000, now::get)));
+        replayAskedFromOne(topic, own);
         now.addAndGet(5_000); // the browser asked 5 s ago: its live messages have waited long enough
         on(() -> {
             topics.disconnected(own);
@@ -281,13 +296,7 @@ class UpstreamTopicsOverLinksTest {
             return null;
         });
         await().atMost(WAIT).until(() -> sinceLines(topic, 1) == 1);
-        on(() -> {
-            topics.subscribed(topic, "e", 5, true);
-            for (long offset = 2; offset <= 5; offset++) {
-                topics.message(own, topic, "e", offset, "m", 0);
-            }
-            return null;
-        });
+        nodeReplaysTwoToFive(topic, own);
         await().atMost(WAIT).until(() -> sinceLines(topic, 3) == 1); // s-2 asked on its own, after the first replay
         on(() -> {
             topics.subscribed(topic, "e", 6, true);
@@ -312,23 +321,9 @@ class UpstreamTopicsOverLinksTest {
             return null;
         });
         await().atMost(WAIT).until(() -> sinceLines(topic, 1) == 1);
-        on(() -> {
-            topics.disconnected(own);
-            return null;
-        });
-        await().atMost(WAIT).until(() -> sinceLines(topic, 5) == 1); // the topic's own sub, moved
-        on(() -> {
-            topics.subscribed(topic, "e", 5, true);
-            return null;
-        });
+        subMovedAfterLosing(own, topic);
         await().atMost(WAIT).until(() -> sinceLines(topic, 1) == 2);
-        on(() -> {
-            topics.subscribed(topic, "e", 5, true);
-            for (long offset = 2; offset <= 5; offset++) {
-                topics.message(own, topic, "e", offset, "m", 0);
-            }
-            return null;
-        });
+        nodeReplaysTwoToFive(topic, own);
         assertThat(recovered).containsExactly("[2, 3, 4, 5]", "[2, 3, 4, 5]");
         assertThat(sinceLines(topic, 0)).as("the question s-2 replaced is never asked of the node").isZero();
     }
@@ -338,13 +333,8 @@ class UpstreamTopicsOverLinksTest {
         String topic = "r/t";
         UpstreamConnection own = ownerOf(topic);
         AtomicLong now = new AtomicLong(1_000_000);
-        on(() -> {
-            topics = topics(new UpstreamTopics.Settings(0, 2, 60_000, 5_000, now::get));
-            fiveMessagesBeyondTheHistory(topic, own);
-            topics.recover("s-1", 1, topic, "e", 1);
-            return null;
-        });
-        await().atMost(WAIT).until(() -> sinceLines(topic, 1) == 1);
+        on(() -> topics = topics(new UpstreamTopics.Settings(0, 2, 60_000, 5_000, now::get)));
+        replayAskedFromOne(topic, own);
         now.addAndGet(4_999); // 1 ms of the browser's 5 s left when its replay loses its link
         on(() -> {
             topics.disconnected(own);
@@ -363,12 +353,7 @@ class UpstreamTopicsOverLinksTest {
     void aReplayForATopicThatLeftUpstreamEndsAtOnce() {
         String topic = "r/u";
         UpstreamConnection own = ownerOf(topic);
-        on(() -> {
-            fiveMessagesBeyondTheHistory(topic, own);
-            topics.recover("s-1", 1, topic, "e", 1);
-            return null;
-        });
-        await().atMost(WAIT).until(() -> sinceLines(topic, 1) == 1);
+        replayAskedFromOne(topic, own);
         on(() -> {
             topics.demand(topic, -1); // its last subscriber left (no grace here): unsub
             assertThat(recovered).as("no replay any more: a gap up to the cursor").containsExactly("[] gap");
@@ -383,12 +368,7 @@ class UpstreamTopicsOverLinksTest {
     void aReplayEndedByTheGlobalIgnoreListEndsInAGapUpToWhatTheGatewayHad() {
         String topic = "r/g";
         UpstreamConnection own = ownerOf(topic);
-        on(() -> {
-            fiveMessagesBeyondTheHistory(topic, own);
-            topics.recover("s-1", 1, topic, "e", 1);
-            return null;
-        });
-        await().atMost(WAIT).until(() -> sinceLines(topic, 1) == 1);
+        replayAskedFromOne(topic, own);
         on(() -> {
             topics.ignoreChanged(PatternSet.of(List.of(topic))); // ignored from now on: 2..5 came before
             return null;
@@ -410,13 +390,7 @@ class UpstreamTopicsOverLinksTest {
         });
         await().atMost(WAIT).until(() -> sinceLines(topic, 1) == 1);
         now.addAndGet(5_000); // the replay took the whole time limit: s-2's is over too
-        on(() -> {
-            topics.subscribed(topic, "e", 5, true);
-            for (long offset = 2; offset <= 5; offset++) {
-                topics.message(own, topic, "e", offset, "m", 0);
-            }
-            return null;
-        });
+        nodeReplaysTwoToFive(topic, own);
         assertThat(recovered).containsExactly("[2, 3, 4, 5]", "[] gap");
         assertThat(sinceLines(topic, 0)).as("no replay whose answer is already decided").isZero();
     }
