@@ -215,12 +215,9 @@ final class UpstreamTopics {
             if (!entry.exact) {
                 patterns.remove(entry);
             }
-            waiting.remove(entry.topic); // recoveries that waited for its `subscribed`: nobody is left to answer
         }
         if (leftUpstream || removed) {
-            endRecoveries(entry.topic); // unsubscribed or ignored: nothing of it can be delivered any more
-        }
-        if (leftUpstream || removed) {
+            endRecoveries(entry.topic); // unsubscribed or ignored: nothing of it can be replayed any more
             // nothing ignored or unsubscribed is replayed later; also when it never reached a node (none was up)
             forgetCursors(entry);
         }
@@ -293,29 +290,17 @@ final class UpstreamTopics {
             // (within the recovery time limit from the browser's question, so that links lost one after another, or a
             // replay that overloads each link it runs on, end in a gap instead of holding its live messages for ever)
             NodeRecovery running = recoveries.remove(entry.topic);
+            entry.unanswered.clear();
+            entry.subscribedUpstream = false;
+            entry.owner = null;
             if (running != null) {
                 vertx.cancelTimer(running.timer);
                 List<RecoveryRequest> again = new ArrayList<>(running.requests);
                 again.addAll(waiting.getOrDefault(entry.topic, List.of()));
                 waiting.remove(entry.topic);
-                long now = settings.clock().getAsLong();
-                TopicCursors.Cursor cursor = cursors.get(entry.topic);
-                for (RecoveryRequest request : again) {
-                    List<TopicDelivery> fromHistory = entry.history == null || cursor == null ? null
-                            : entry.history.after(request.epoch(), request.offset(), now);
-                    if (fromHistory != null) {
-                        listener.recovered(request.session(), entry.topic, request.request(), fromHistory, null);
-                    } else if (now - request.askedAtMs() < settings.recoveryTimeoutMs() || cursor == null) {
-                        await(request, entry.topic);
-                    } else {
-                        listener.recovered(request.session(), entry.topic, request.request(), List.of(),
-                                gap(entry.topic, request.epoch(), request.offset(), cursor.epoch(), cursor.offset()));
-                    }
-                }
+                // from the history, a gap once out of time, else waiting for the moved sub (no owner now)
+                again.forEach(request -> recover(request, entry.topic));
             }
-            entry.unanswered.clear();
-            entry.subscribedUpstream = false;
-            entry.owner = null;
             sync(entry);
         }
     }
