@@ -642,7 +642,9 @@ public final class ClientSession implements Subscriber {
                 }
                 // held until what it missed has been delivered before it; a gap too, or the browser would take
                 // the replay that follows it for repeats of what the gap skipped
-                recovery.hold(delivery);
+                if (recovery.hold(delivery) > services.config().client().maxOutboundBytes()) {
+                    closeHeldPastBound(delivery.topic(), recovery);
+                }
                 return true;
             }
         }
@@ -778,6 +780,19 @@ public final class ClientSession implements Subscriber {
     private void writeFailed(long size, Throwable failure) {
         flushed(size);
         LOG.debugf("session %s: write failed: %s", id, failure);
+    }
+
+    /**
+     * A recovery held more live messages than the browser may have pending (its node is slow to replay): released
+     * after the replay they would pass the bound in one flush anyway, so the link is closed with 4002 now rather than
+     * holding an unbounded amount. The resume asks again from where the recovery did.
+     */
+    private void closeHeldPastBound(String topic, TopicRecovery recovery) {
+        long refused = noteRefused(0) + recovery.dropHeld();
+        services.metrics().dropped("slow_consumer", refused);
+        LOG.infof("session %s: %s held past gateway.client.max-outbound-bytes while its replay was awaited, closing"
+                + " with 4002", id, topic);
+        close(CloseCode.SLOW_CONSUMER.code(), "slow consumer");
     }
 
     /**

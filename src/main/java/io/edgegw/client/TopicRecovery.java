@@ -16,6 +16,8 @@ final class TopicRecovery {
     final String epoch;
     final long since;
     private final List<TopicDelivery> held = new ArrayList<>();
+    /** Chars (bytes for binary frames) of what is held: the browser's pending bytes once released. */
+    private long heldSize;
 
     TopicRecovery(long request, String epoch, long since) {
         this.request = request;
@@ -23,8 +25,19 @@ final class TopicRecovery {
         this.since = since;
     }
 
-    void hold(TopicDelivery live) {
+    /** Holds a live message or gap; returns the size of all that is held now. */
+    long hold(TopicDelivery live) {
         held.add(live);
+        heldSize += live.payloadLength();
+        return heldSize;
+    }
+
+    /** Forgets what is held (the link is closing); returns how many live topic messages that was. */
+    long dropHeld() {
+        long messages = heldMessages();
+        held.clear();
+        heldSize = 0;
+        return messages;
     }
 
     /** The lowest offset of this epoch that a held message or gap starts at; {@code Long.MAX_VALUE} when none. */
@@ -48,6 +61,7 @@ final class TopicRecovery {
     /** Asked again: what the earlier question held is still to be released, after the new replay. */
     void takeOver(TopicRecovery replaced) {
         held.addAll(replaced.held);
+        heldSize += replaced.heldSize;
     }
 
     /**

@@ -30,6 +30,8 @@ final class ProxiedLink {
     private boolean closing;
     private boolean lostBytes;
     private boolean stalled;
+    private boolean holdingClientBytes;
+    private boolean targetQueueFull;
     private boolean clientQueueFull;
 
     /** Holds the client's bytes until {@link #attach} has a target to relay them to. */
@@ -62,7 +64,9 @@ final class ProxiedLink {
         if (stalled) {
             target.pause();
         }
-        client.resume();
+        if (!holdingClientBytes) {
+            client.resume();
+        }
     }
 
     private void relay(NetSocket from, NetSocket to) {
@@ -80,7 +84,7 @@ final class ProxiedLink {
                 markQueueFull(to, true);
                 to.drainHandler(ignored -> {
                     markQueueFull(to, false);
-                    if (!(stalled && from == target)) {
+                    if (!(stalled && from == target) && !(holdingClientBytes && from == client)) {
                         from.resume();
                     }
                 });
@@ -91,6 +95,8 @@ final class ProxiedLink {
     private void markQueueFull(NetSocket socket, boolean full) {
         if (socket == client) {
             clientQueueFull = full;
+        } else {
+            targetQueueFull = full;
         }
     }
 
@@ -107,6 +113,27 @@ final class ProxiedLink {
                     target.pause();
                 } else if (!clientQueueFull) {
                     target.resume();
+                }
+            }
+            done.complete();
+        });
+        return done.future();
+    }
+
+    /**
+     * Stops (or resumes) relaying what the client sends on this link, as a target that stopped reading it: the
+     * client's requests wait in the proxy and the client's socket buffers while what the target sends still flows.
+     * Nothing is lost: resuming relays it all. Completes on the link's loop.
+     */
+    Future<Void> holdClientBytes(boolean on) {
+        Promise<Void> done = Promise.promise();
+        context.runOnContext(ignored -> {
+            holdingClientBytes = on;
+            if (target != null && !closing) {
+                if (on) {
+                    client.pause();
+                } else if (!targetQueueFull) {
+                    client.resume();
                 }
             }
             done.complete();

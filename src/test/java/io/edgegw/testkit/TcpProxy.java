@@ -36,6 +36,9 @@ import java.util.function.Predicate;
  *   <li>{@link #stall(SocketAddress, boolean)}: the proxy stops reading what the target sends on one connection (a
  *       browser that stopped reading): the target's writes pile up in its socket buffers and then in its own
  *       memory, as they would for a frozen tab. While both ends stay up nothing is lost: resuming relays it all.</li>
+ *   <li>{@link #holdClientBytes(boolean)}: on every open connection the proxy stops relaying what the client sends
+ *       (a node whose requests wait behind a slow store) while what the target sends still flows; resuming relays it
+ *       all.</li>
  *   <li>{@link #refuse(boolean)}: new connections are closed right after accept (a connect attempt that fails after
  *       TCP connected, e.g. in the WebSocket handshake).</li>
  *   <li>{@link #retarget(String, int)}: new connections go elsewhere; established ones stay.</li>
@@ -138,6 +141,11 @@ public final class TcpProxy implements AutoCloseable {
             throw new IllegalStateException(matched.size() + " open connections from " + client + " to stall");
         }
         settle(matched.get(0).stall(on), (on ? "stall of " : "end of stall of ") + client);
+    }
+
+    /** Holds (or relays again) what clients send on every open connection; see the class comment. */
+    public void holdClientBytes(boolean on) {
+        settle(onLinks(link -> true, link -> link.holdClientBytes(on)), on ? "hold of client bytes" : "end of hold");
     }
 
     /** Swallows all bytes while on; see the class comment for what happens when it ends. */
