@@ -484,12 +484,23 @@ public final class ClientSession implements Subscriber {
     }
 
     private void leave(String topic) {
-        if (recovering != null) {
-            recovering.remove(topic);
-        }
+        TopicRecovery recovery = recovering == null ? null : recovering.remove(topic);
         if (subscriptions.remove(topic)) {
             leaveShard(topic);
         }
+        if (recovery != null && coveredByPattern(topic)) {
+            // still owed through a pattern: what was held for the replay goes out live, as the pattern sends it
+            recovery.heldInOrder().forEach(this::deliver);
+        }
+    }
+
+    private boolean coveredByPattern(String topic) {
+        for (String subscription : subscriptions) {
+            if (!subscription.equals(topic) && TopicPattern.matches(subscription, topic)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void leaveShard(String topic) {

@@ -40,6 +40,11 @@ final class TopicRecovery {
         return messages;
     }
 
+    /** What is held, in arrival order, without a replay before it (the recovery was called off). */
+    List<TopicDelivery> heldInOrder() {
+        return List.copyOf(held);
+    }
+
     /** The lowest offset of this epoch that a held message or gap starts at; {@code Long.MAX_VALUE} when none. */
     private long firstHeldOffset() {
         for (TopicDelivery live : held) {
