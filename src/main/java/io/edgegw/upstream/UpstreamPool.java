@@ -242,7 +242,8 @@ public class UpstreamPool implements ConnectionListener {
         switch (frame.type()) {
             case "message" -> topicMessage(connection, frame.topic(), frame.epoch(), frame.offset(), frame.line(),
                     receivedNanos);
-            case "subscribed" -> topics.subscribed(frame.topic(), frame.epoch(), frame.offset(), frame.recovered());
+            case "subscribed" ->
+                    topics.subscribed(connection, frame.topic(), frame.epoch(), frame.offset(), frame.recovered());
             case "direct" -> {
                 if (frame.session() != null) {
                     router.direct(frame.session(), frame.event(), frame.rawData());

@@ -109,6 +109,12 @@ final class UpstreamTopics {
     private final TopicCursors cursors = new TopicCursors(MAX_CURSORS);
     private final Map<String, NodeRecovery> recoveries = new HashMap<>();
     private final Map<String, List<RecoveryRequest>> waiting = new HashMap<>();
+    /**
+     * Per connection, per exact topic: answers still to come to subs withdrawn by an {@code unsub} before the node
+     * answered them. A node answers a connection's subs in order, so these are the next answers for the topic there,
+     * whatever was subscribed since.
+     */
+    private final Map<UpstreamConnection, Map<String, Integer>> withdrawnAnswers = new HashMap<>();
     private final TopicSink fanout;
     private final RecoveryListener listener;
     private final GatewayMetrics metrics;
@@ -202,6 +208,10 @@ final class UpstreamTopics {
         } else if (!wanted(entry) && entry.subscribedUpstream) {
             if (entry.owner != null && entry.owner.isConnected()) {
                 entry.owner.write("{\"type\":\"unsub\",\"topic\":" + Json.quote(entry.topic) + "}");
+                if (entry.exact && !entry.unanswered.isEmpty()) {
+                    withdrawnAnswers.computeIfAbsent(entry.owner, c -> new HashMap<>())
+                            .merge(entry.topic, entry.unanswered.size(), Integer::sum);
+                }
             }
             entry.subscribedUpstream = false;
             entry.owner = null;
@@ -281,6 +291,7 @@ final class UpstreamTopics {
     }
 
     void disconnected(UpstreamConnection lost) {
+        withdrawnAnswers.remove(lost); // they will never come
         for (TopicEntry entry : List.copyOf(topics.values())) {
             if (entry.owner != lost) {
                 continue;
@@ -369,10 +380,17 @@ final class UpstreamTopics {
         }
     }
 
-    void subscribed(String topic, String epoch, long head, Boolean recovered) {
+    /** The node's answer, on {@code from}, to a {@code sub} of {@code topic}. */
+    void subscribed(UpstreamConnection from, String topic, String epoch, long head, Boolean recovered) {
+        if (epoch == null || head < 0) {
+            return; // a pattern's (no head)
+        }
+        if (answersWithdrawnSub(from, topic)) {
+            return; // its head is stale: taken as the answer to a later sub, it would leave a cursor behind
+        }
         TopicEntry entry = topics.get(topic);
-        if (entry == null || epoch == null || head < 0) {
-            return; // a pattern (no head), or a topic already left
+        if (entry == null) {
+            return; // a topic already left
         }
         Object answered = entry.unanswered.poll();
         if (answered instanceof NodeRecovery recovery) {
@@ -402,6 +420,20 @@ final class UpstreamTopics {
         cursors.set(topic, now.epoch(), now.offset(), true); // a pattern's until now: the topic's own, never evicted
         notePosition(topic); // the head: subscribers that get no message before their link drops resume from it
         askWaiting(topic);
+    }
+
+    private boolean answersWithdrawnSub(UpstreamConnection from, String topic) {
+        Map<String, Integer> owed = withdrawnAnswers.get(from);
+        Integer count = owed == null ? null : owed.get(topic);
+        if (count == null) {
+            return false;
+        }
+        if (count > 1) {
+            owed.put(topic, count - 1);
+        } else if (owed.remove(topic) != null && owed.isEmpty()) {
+            withdrawnAnswers.remove(from);
+        }
+        return true;
     }
 
     /** Asks again what waited for the topic's head or for a replay that is over. */

@@ -110,7 +110,7 @@ class UpstreamTopicsOverLinksTest {
         on(() -> {
             topics.demand(topic, +1);
             topics.demand("t/*", +1);
-            topics.subscribed(topic, "e", 4, true);
+            topics.subscribed(own, topic, "e", 4, true);
             topics.message(own, topic, "e", 5, "m", 0);
             topics.message(other, topic, "e", 5, "m", 0); // the pattern's copy: a repeat
             topics.message(other, topic, "e", 8, "m", 0); // the pattern's link is ahead: 6 and 7 are on their way
@@ -125,6 +125,46 @@ class UpstreamTopicsOverLinksTest {
     }
 
     @Test
+    void aLateAnswerToAWithdrawnSubIsNotTakenForTheAnswerToTheNextOne() {
+        String topic = "late/x";
+        UpstreamConnection own = ownerOf(topic);
+        on(() -> {
+            topics.demand(topic, +1); // sub
+            topics.demand(topic, -1); // unsub (no grace here) before the node answered
+            topics.demand(topic, +1); // sub again, from the head
+            return null;
+        });
+        await().atMost(WAIT).until(() -> node.received.stream().filter(line -> line.contains("\"late/x\"")).count() == 3);
+        on(() -> {
+            topics.subscribed(own, topic, "e", 4, true); // the answer to the first sub: its head is stale
+            topics.subscribed(own, topic, "e", 8, true); // the answer to the last one
+            topics.message(own, topic, "e", 9, "m", 0);
+            return null;
+        });
+        assertThat(sink.seen).as("no gap for 5..8, which nobody here was subscribed for").containsExactly(9L);
+    }
+
+    @Test
+    void aLateAnswerToASubWithdrawnByAGlobalIgnoreLeavesNoCursorToReplayFromAfterTheUnignore() {
+        String topic = "late/y";
+        UpstreamConnection own = ownerOf(topic);
+        on(() -> {
+            topics.demand(topic, +1);
+            topics.ignoreChanged(PatternSet.of(List.of(topic))); // unsub before the node answered
+            return null;
+        });
+        await().atMost(WAIT).until(() -> node.received.contains("{\"type\":\"unsub\",\"topic\":\"late/y\"}"));
+        on(() -> {
+            topics.subscribed(own, topic, "e", 4, true); // the late answer
+            topics.ignoreChanged(PatternSet.EMPTY);
+            return null;
+        });
+        await().atMost(WAIT).until(() -> node.received.stream().filter(line -> line.contains("\"late/y\"")).count() == 3);
+        assertThat(node.received).as("subscribed afresh: nothing ignored is replayed")
+                .doesNotContain("{\"type\":\"sub\",\"topic\":\"late/y\",\"since\":{\"epoch\":\"e\",\"offset\":4}}");
+    }
+
+    @Test
     void whatComesBeforeTheAnswerToASubWithoutSinceIsFromAnEarlierSubscription() {
         String topic = "u/x";
         UpstreamConnection own = ownerOf(topic);
@@ -135,7 +175,7 @@ class UpstreamTopicsOverLinksTest {
         await().atMost(WAIT).until(() -> node.received.contains("{\"type\":\"sub\",\"topic\":\"u/x\"}"));
         on(() -> {
             topics.message(own, topic, "e", 3, "m", 0); // sent before the node had an earlier unsub
-            topics.subscribed(topic, "e", 9, true);
+            topics.subscribed(own, topic, "e", 9, true);
             topics.message(own, topic, "e", 10, "m", 0);
             return null;
         });
@@ -155,7 +195,7 @@ class UpstreamTopicsOverLinksTest {
         });
         await().atMost(WAIT).until(() -> node.received.stream().anyMatch(line -> line.contains("\"since\"")));
         on(() -> {
-            topics.subscribed(topic, "e", 5, true); // the replay of 2..5 follows on the topic's link
+            topics.subscribed(own, topic, "e", 5, true); // the replay of 2..5 follows on the topic's link
             topics.message(other, topic, "e", 6, "m", 0); // a live copy through the pattern's link comes first
             assertThat(recovered).as("not complete before the replay came").isEmpty();
             for (long offset = 2; offset <= 5; offset++) {
@@ -172,7 +212,7 @@ class UpstreamTopicsOverLinksTest {
         UpstreamConnection own = ownerOf(topic);
         replayAskedFromOne(topic, own);
         on(() -> {
-            topics.subscribed(topic, "e", 5, true); // answered: the replay of 2..5 is on its way, then the link dies
+            topics.subscribed(own, topic, "e", 5, true); // answered: the replay of 2..5 is on its way, then the link dies
             topics.message(own, topic, "e", 2, "m", 0);
             topics.disconnected(own);
             return null;
@@ -181,7 +221,7 @@ class UpstreamTopicsOverLinksTest {
         // the topic's own sub moves (from the gateway's cursor, 5); once it is answered the browser's is asked again
         await().atMost(WAIT).until(() -> sinceLines(topic, 5) == 1);
         on(() -> {
-            topics.subscribed(topic, "e", 5, true);
+            topics.subscribed(otherThan(own), topic, "e", 5, true);
             return null;
         });
         await().atMost(WAIT).until(() -> sinceLines(topic, 1) == 2);
@@ -225,7 +265,7 @@ class UpstreamTopicsOverLinksTest {
     /** On the upstream context: the node answers the topic's replay at head 5 and replays 2..5 on {@code own}. */
     private void nodeReplaysTwoToFive(String topic, UpstreamConnection own) {
         on(() -> {
-            topics.subscribed(topic, "e", 5, true);
+            topics.subscribed(own, topic, "e", 5, true);
             for (long offset = 2; offset <= 5; offset++) {
                 topics.message(own, topic, "e", offset, "m", 0);
             }
@@ -244,7 +284,7 @@ class UpstreamTopicsOverLinksTest {
         });
         await().atMost(WAIT).until(() -> sinceLines(topic, 5) == 1);
         on(() -> {
-            topics.subscribed(topic, "e", 5, true);
+            topics.subscribed(otherThan(lost), topic, "e", 5, true);
             return null;
         });
     }
@@ -255,7 +295,7 @@ class UpstreamTopicsOverLinksTest {
      */
     private void fiveMessagesBeyondTheHistory(String topic, UpstreamConnection own) {
         topics.demand(topic, +1);
-        topics.subscribed(topic, "e", 0, true);
+        topics.subscribed(own, topic, "e", 0, true);
         for (long offset = 1; offset <= 5; offset++) {
             topics.message(own, topic, "e", offset, "m", 0);
         }
@@ -299,7 +339,7 @@ class UpstreamTopicsOverLinksTest {
         nodeReplaysTwoToFive(topic, own);
         await().atMost(WAIT).until(() -> sinceLines(topic, 3) == 1); // s-2 asked on its own, after the first replay
         on(() -> {
-            topics.subscribed(topic, "e", 6, true);
+            topics.subscribed(own, topic, "e", 6, true);
             for (long offset = 4; offset <= 6; offset++) {
                 topics.message(own, topic, "e", offset, "m", 0);
             }
@@ -342,7 +382,7 @@ class UpstreamTopicsOverLinksTest {
         });
         await().atMost(WAIT).until(() -> sinceLines(topic, 5) == 1);
         on(() -> {
-            topics.subscribed(topic, "e", 5, true); // asked again: with 1 ms to go, not another 5 s
+            topics.subscribed(own, topic, "e", 5, true); // asked again: with 1 ms to go, not another 5 s
             now.incrementAndGet(); // that millisecond passes before its timer can fire on this context
             return null;
         });

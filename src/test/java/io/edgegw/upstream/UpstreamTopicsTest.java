@@ -35,14 +35,14 @@ class UpstreamTopicsTest {
         UpstreamTopics noGrace = new UpstreamTopics(sink, null, metrics, vertx,
                 new UpstreamTopics.Settings(0, 10, 60_000, 5_000), List::of, PatternSet.EMPTY);
         noGrace.demand("late/t", +1);
-        noGrace.subscribed("late/t", "e1", 4, true);
+        noGrace.subscribed(null, "late/t", "e1", 4, true);
         noGrace.message(null, "late/t", "e1", 5, "m5", 0);
         noGrace.demand("late/t", -1); // left: its cursor goes
         noGrace.message(null, "late/t", "e1", 6, "m6", 0); // in flight when the node had the unsub
         assertThat(sink.seen).containsExactly(5L);
 
         noGrace.demand("late/t", +1); // a new subscriber: its sub starts at the head, 9
-        noGrace.subscribed("late/t", "e1", 9, true);
+        noGrace.subscribed(null, "late/t", "e1", 9, true);
         noGrace.message(null, "late/t", "e1", 10, "m10", 0);
         assertThat(sink.seen).as("no gap for 7..9, which nobody here was subscribed for").containsExactly(5L, 10L);
     }
@@ -88,7 +88,7 @@ class UpstreamTopicsTest {
                 (session, topic, request, messages, gap) -> answers.add(session + (gap == null ? "" : " gap")),
                 metrics, vertx, new UpstreamTopics.Settings(0, 10, 60_000, 5_000), List::of, PatternSet.EMPTY);
         none.demand("w/t", +1);
-        none.subscribed("w/t", "e1", 10, true); // the head, from before the connection went
+        none.subscribed(null, "w/t", "e1", 10, true); // the head, from before the connection went
         none.recover("s-1", 1, "w/t", "e1", 3); // 4..10: the node has them; the topic's sub moves once one is up
         assertThat(answers).isEmpty();
         assertThat(none.waitingRequests()).isEqualTo(1);
