@@ -652,14 +652,16 @@ test('a position the app moves while the socket opens is asked again after the w
     { 'a/t': { epoch: 'e1', offset: 5 }, 'b/t': { epoch: 'e1', offset: 9 } }, 'an ignored topic is not recovered');
   second.open();
   await settle();
-  const moved = client.subscribe('b/t', { since: { 'b/t': { epoch: 'e1', offset: 3 } } });
+  const moved = client.subscribe('b/t', { since: { 'b/t': { epoch: 'e1', offset: 12 } } }); // the app has more
+  const behind = client.subscribe('a/t', { since: { 'a/t': { epoch: 'e1', offset: 3 } } }); // 4..5 were delivered
   second.welcome({ restored: { subscriptions: ['a/t', 'b/t', 'ignored/t'], ignores: ['ignored/*'] } });
   await settle();
   const [again] = second.sentOfType('subscribe');
-  assert.equal(second.sentOfType('subscribe').length, 1);
-  assert.deepEqual({ topics: again.topics, since: again.since }, { topics: ['b/t'], since: { 'b/t': { epoch: 'e1', offset: 3 } } });
+  assert.equal(second.sentOfType('subscribe').length, 1, 'a position behind what was delivered moves nothing');
+  assert.deepEqual({ topics: again.topics, since: again.since }, { topics: ['b/t'], since: { 'b/t': { epoch: 'e1', offset: 12 } } });
   second.receive({ type: 'subscribed', id: again.id, topics: again.topics });
   assert.deepEqual(await moved, ['b/t']);
+  assert.deepEqual(await behind, ['a/t']);
 });
 
 test('a resume that asked before the welcome settles waiting requests with that answer; a refusal costs only the refused topic', async () => {
@@ -1286,4 +1288,197 @@ test('a 1001 on a link that never stood for stableAfter backs off, so a proxy cl
   FakeSocket.last().drop(1001, 'going away');
   assert.equal(client.state, State.BACKOFF);
   assert.equal(client.states.at(-1).delay, 1000, 'the backoff of attempt 1 (random 0.5 of 2000 ms)');
+});
+
+// ---- since on a flowing topic, positions of refused calls, connect() during a stop -------------------------------
+
+/** A client subscribed to a/t whose link delivered a/t 1..5. */
+async function flowingAt5(client) {
+  client.subscribe('a/t');
+  const socket = await connected(client);
+  const [request] = socket.sentOfType('subscribe');
+  socket.receive({ type: 'subscribed', id: request.id, topics: ['a/t'] },
+    ...[1, 2, 3, 4, 5].map((offset) => ({ type: 'message', topic: 'a/t', epoch: 'e1', offset, data: offset })));
+  return socket;
+}
+
+const at = (offset) => ({ type: 'message', topic: 'a/t', epoch: 'e1', offset, data: offset });
+
+test('subscribe with since behind what a flowing topic delivered invents no gap and delivers what the replay brings that is new', async () => {
+  const client = newClient();
+  const socket = await flowingAt5(client);
+  const again = client.subscribe('a/t', { since: { 'a/t': { epoch: 'e1', offset: 2 } } });
+  await settle();
+  const [, request] = socket.sentOfType('subscribe');
+  const asked = request.since['a/t'].offset;
+  // 6 was written live before the gateway read the request; then its answer, the replay after the offset asked (the
+  // history reaches 7), and the live message it held meanwhile
+  const replay = [];
+  for (let offset = asked + 1; offset <= 7; offset++) replay.push(at(offset));
+  socket.receive(at(6), { type: 'subscribed', id: request.id, topics: ['a/t'] }, ...replay, at(8));
+  assert.deepEqual(await again, ['a/t']);
+  assert.deepEqual(client.events.gap, [], 'nothing was lost');
+  assert.deepEqual(client.events.message.map((e) => e.offset), [1, 2, 3, 4, 5, 6, 7, 8], 'each once, in order');
+  assert.deepEqual(request.since, { 'a/t': { epoch: 'e1', offset: 5 } },
+    'asked from what it delivered: 3..5 could only come again, and a history too short for 3 would be a gap');
+  assert.deepEqual(client.positions(), { 'a/t': { epoch: 'e1', offset: 8 } });
+});
+
+test('a gap answering a since on a flowing topic reports only what the client did not deliver', async () => {
+  const client = newClient();
+  const socket = await flowingAt5(client);
+  client.subscribe('a/t', { since: { 'a/t': { epoch: 'e1', offset: 2 } } });
+  await settle();
+  const [, request] = socket.sentOfType('subscribe');
+  // 6 was written live before the request was read; the gateway cannot replay, and its gap stops short of the
+  // first live message it held (10)
+  socket.receive(at(6), { type: 'subscribed', id: request.id, topics: ['a/t'] },
+    { type: 'gap', topic: 'a/t', epoch: 'e1', from: request.since['a/t'].offset + 1, to: 9 }, at(10));
+  assert.deepEqual(client.events.gap, [{ topic: 'a/t', epoch: 'e1', from: 7, to: 9, reset: false, detectedBy: 'gateway' }],
+    '6 arrived: only 7..9 are lost');
+  assert.deepEqual(client.events.message.map((e) => e.offset), [1, 2, 3, 4, 5, 6, 10]);
+});
+
+test('subscribe with since behind what was delivered, made without a link, does not deliver those messages twice', async () => {
+  const client = newClient();
+  const first = await flowingAt5(client);
+  first.drop(1006);
+  const again = client.subscribe('a/t', { since: { 'a/t': { epoch: 'e1', offset: 2 } } });
+  await clock.advance(500);
+  const second = FakeSocket.last();
+  const asked = JSON.parse(second.url.searchParams.get('since'))['a/t'].offset;
+  second.welcome({ session: 's-1', restored: { subscriptions: ['a/t'], ignores: [] } });
+  await settle();
+  const replay = []; // the gateway restores the subscription from the URL's position and replays what followed
+  for (let offset = asked + 1; offset <= 7; offset++) replay.push(at(offset));
+  second.receive(...replay);
+  assert.deepEqual(await again, ['a/t']);
+  assert.deepEqual(client.events.message.map((e) => e.offset), [1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(client.events.gap, []);
+});
+
+test('a refused subscribe with since leaves the positions as they were before the call', async () => {
+  const client = newClient();
+  const socket = await flowingAt5(client);
+  const refused = client.subscribe(['a/t', 'x/t'],
+    { since: { 'a/t': { epoch: 'e1', offset: 9 }, 'x/t': { epoch: 'e1', offset: 41 } } });
+  await settle();
+  const [, request] = socket.sentOfType('subscribe');
+  socket.receive({ type: 'error', id: request.id, code: 'not_allowed', message: 'x/t' });
+  await assert.rejects(refused, { code: 'not_allowed' });
+  assert.deepEqual(client.positions(), { 'a/t': { epoch: 'e1', offset: 5 } }, 'neither position was granted');
+  assert.deepEqual(client.subscriptions, ['a/t']);
+  const next = await newSessionAfterDrop(socket);
+  assert.deepEqual(next.sentOfType('subscribe').map((r) => r.since), [{ 'a/t': { epoch: 'e1', offset: 5 } }],
+    'the next session recovers from what was delivered, not from the refused position');
+});
+
+test('a refused subscribe with since that waited for the link leaves the positions as they were before the call', async () => {
+  const client = newClient();
+  const first = await connected(client);
+  first.drop(1006);
+  const refused = client.subscribe('x/t', { since: { 'x/t': { epoch: 'e1', offset: 41 } } });
+  const second = await welcomedAsNewSession();
+  const [request] = second.sentOfType('subscribe');
+  assert.deepEqual(request.since, { 'x/t': { epoch: 'e1', offset: 41 } });
+  second.receive({ type: 'error', id: request.id, code: 'not_allowed', message: 'no' });
+  await assert.rejects(refused, { code: 'not_allowed' });
+  assert.deepEqual(client.positions(), {});
+  assert.deepEqual(client.subscriptions, []);
+});
+
+test('a refused unsubscribe that waited for the link gives back the position it forgot, as an online one does', async () => {
+  for (const path of ['made without a link', 'whose answer the link did not live to carry']) {
+    FakeSocket.reset();
+    const client = newClient();
+    client.subscribe('a/t');
+    const first = await connected(client);
+    first.receive(at(50));
+    let unsubscribing;
+    if (path === 'made without a link') {
+      first.drop(1006);
+      unsubscribing = client.unsubscribe('a/t');
+    } else {
+      unsubscribing = client.unsubscribe('a/t');
+      await settle();
+      assert.equal(first.sentOfType('unsubscribe').length, 1);
+      first.drop(1006);
+    }
+    unsubscribing.catch(() => {});
+    await clock.advance(500);
+    const second = FakeSocket.last();
+    second.welcome({ session: 's-1', restored: { subscriptions: ['a/t'], ignores: [] } });
+    await settle();
+    const [request] = second.sentOfType('unsubscribe');
+    second.receive({ type: 'error', id: request.id, code: 'bad_request', message: 'no' });
+    await assert.rejects(unsubscribing, { code: 'bad_request' });
+    assert.deepEqual(client.positions(), { 'a/t': { epoch: 'e1', offset: 50 } }, path);
+    assert.deepEqual(client.subscriptions, ['a/t'], `${path}: the gateway keeps it, and so does the client`);
+    second.drop(1006);
+    await clock.advance(1000); // the second failure in a row
+    const third = FakeSocket.last();
+    assert.notEqual(third, second);
+    third.welcome({ session: 's-2', restored: null });
+    await settle();
+    assert.deepEqual(third.sentOfType('subscribe').map((r) => r.since), [{ 'a/t': { epoch: 'e1', offset: 50 } }],
+      `${path}: what was published meanwhile comes back`);
+  }
+});
+
+for (const [code, options] of [[1008, {}], [4003, { token: 'old' }], [1009, { maxFrameSize: 1024 }]]) {
+  test(`connect() from an error listener while a ${code} stops the client connects again`, async () => {
+    const client = newClient(options);
+    const socket = await connected(client, { resume: 'R' });
+    client.on('error', () => client.connect());
+    socket.drop(code, 'stop');
+    assert.equal(client.events.error.length, 1, 'the stop was reported');
+    await settle();
+    const next = FakeSocket.last();
+    assert.notEqual(next, socket, 'a new link');
+    assert.equal(next.url.searchParams.get('resume'), null, 'the stop ended the session');
+    next.welcome({ session: 's-2', restored: null });
+    await settle();
+    assert.equal(client.state, State.CONNECTED);
+  });
+}
+
+test('what a closed-state listener does after its connect() during a stop by 4001 outlives the stop', async () => {
+  const client = newClient();
+  const socket = await connected(client);
+  let sent = null;
+  client.on('state', (e) => {
+    if (e.state === State.CLOSED && !sent) {
+      client.connect();
+      sent = client.send('hello', 1);
+    }
+  });
+  socket.drop(4001, 'replaced');
+  assert.ok(sent, 'the listener ran');
+  await settle();
+  const next = FakeSocket.last();
+  assert.notEqual(next, socket);
+  next.welcome({ session: 's-2', restored: null });
+  await settle();
+  const [line] = next.sentOfType('send');
+  assert.equal(line?.event, 'hello', 'the send made after connect() waits for the new link');
+  next.receive({ type: 'ack', id: line.id });
+  assert.deepEqual(await sent, { id: line.id });
+});
+
+test('two subscribes with since in flight on a topic: each refusal puts back what was beneath it', async () => {
+  for (const [verdicts, expected] of [[['refused', 'refused'], 5], [['refused', 'granted'], 7], [['granted', 'refused'], 9]]) {
+    FakeSocket.reset();
+    const client = newClient();
+    const socket = await flowingAt5(client);
+    const calls = [9, 7].map((offset) => client.subscribe('a/t', { since: { 'a/t': { epoch: 'e1', offset } } }));
+    calls.forEach((call) => call.catch(() => {}));
+    await settle();
+    const requests = socket.sentOfType('subscribe').slice(1);
+    assert.deepEqual(requests.map((r) => r.since['a/t'].offset), [9, 7], 'the app has more than was delivered');
+    socket.receive(...requests.map((r, i) => (verdicts[i] === 'granted'
+      ? { type: 'subscribed', id: r.id, topics: ['a/t'] }
+      : { type: 'error', id: r.id, code: 'rate_limited', message: 'slow down' })));
+    await Promise.allSettled(calls);
+    assert.deepEqual(client.positions(), { 'a/t': { epoch: 'e1', offset: expected } }, verdicts.join(', '));
+  }
 });

@@ -264,10 +264,17 @@ export class GatewayClient {
     this._callNo = 0;
     /** topic → {epoch, offset}: the last message delivered; drives dedupe, order and `since` on resubscribe. */
     this._positions = new Map();
+    /**
+     * topic → the positions subscribe calls in flight set from the app's `since`, oldest first, each with the one it
+     * replaced: a refusal puts that back (the gateway never granted it), also after the call waited for a link.
+     */
+    this._sinceGiven = new Map();
 
     this._nextId = 1;
-    this._requests = new Map(); // request id → {kind, topics, resolve, reject} written on the current link
-    this._waiting = []; // requests made without a link: settled by the sync after the next welcome
+    // request id → {kind, topics, resolve, reject, and for the app's calls what they did to positions: forgotten,
+    // given}, written on the current link
+    this._requests = new Map();
+    this._waiting = []; // requests made without a link (and those a lost link left): settled by the next sync
     this._sends = new Map(); // send id → record, in call order: queued (not written) and in flight (written)
     this._outbox = []; // {line, record}: lines waiting for the next frame (record: the send's, if it is one)
     this._flushScheduled = false;
@@ -325,16 +332,25 @@ export class GatewayClient {
   subscribe(topics, options = {}) {
     return this._change('subscribe', topics, (list) => {
       const since = {};
+      const given = new Map(); // topic → the position this call set, taken back if the gateway refuses it
       for (const [topic, position] of Object.entries(options.since || {})) {
         if (list.includes(topic) && isExactTopic(topic) && position && typeof position.epoch === 'string') {
-          since[topic] = { epoch: position.epoch, offset: Number(position.offset) };
-          // delivery continues after the app's position: older replays count as duplicates
-          this._positions.set(topic, since[topic]);
+          const asked = { epoch: position.epoch, offset: Number(position.offset) };
+          const reached = this._reached(topic);
+          if (reached && reached.epoch === asked.epoch && reached.offset >= asked.offset) {
+            // already delivered past it (a flowing topic): what came in between would only come again, so the
+            // rest is asked from there, and neither the dedupe nor the gap check steps back
+            since[topic] = { epoch: reached.epoch, offset: reached.offset };
+          } else {
+            // delivery continues after the app's position: older replays count as duplicates
+            since[topic] = asked;
+            given.set(topic, this._giveSince(topic, asked));
+          }
         }
       }
       const added = list.filter((t) => !this._subs.has(t));
       list.forEach((t) => this._subs.add(t));
-      return { added, since };
+      return { added, since, given };
     });
   }
 
@@ -396,8 +412,8 @@ export class GatewayClient {
           ? 'no answer in time: the outcome is unknown' : 'no connection to the gateway in time', { id }));
       }, options.timeout ?? this._o.sendTimeout);
       this._sends.set(id, record);
-      // CONNECTED without a socket: a listener called during the close of the link (an 'error' for 1009 or 1008),
-      // before the state moves on; the send waits for the next link, or is rejected by the stop
+      // CONNECTED without a socket: a listener called during the close of the link (the 'error' for a 1009),
+      // before the state moves on; the send waits for the next link
       if (this.state === State.CONNECTED && this._ws) this._writeSend(record);
       else this._wakeUp();
     });
@@ -665,19 +681,22 @@ export class GatewayClient {
     }
     this._started = false;
     this._resume = null;
-    if (report) {
-      this._emit('error', { code: REPORTED_CLOSE[code] || 'closed', closeCode: code, message: reason });
-    }
-    this._enter(State.CLOSED, { code, reason: reason || undefined });
+    this._sinceGiven.clear(); // positions given by calls the stop leaves unanswered stand, for the next connect()
     const failure = () => stoppedError(code);
     for (const record of this._sends.values()) {
       this._o.clearTimeout(record.timer);
       record.reject(failure());
     }
     this._sends.clear();
-    this._requests.forEach((request) => request.reject(failure())); // made by a listener during the stop
+    this._requests.forEach((request) => request.reject(failure()));
     this._requests.clear();
     this._waiting.splice(0).forEach((w) => w.reject(failure()));
+    // the app hears of the stop only once it is complete: a listener that calls connect() (and sends, subscribes)
+    // starts afresh, and nothing of the stop comes after to undo it
+    this._enter(State.CLOSED, { code, reason: reason || undefined });
+    if (report) {
+      this._emit('error', { code: REPORTED_CLOSE[code] || 'closed', closeCode: code, message: reason });
+    }
   }
 
   // ---- heartbeat -----------------------------------------------------------------------------------------
@@ -803,7 +822,9 @@ export class GatewayClient {
     return true;
   }
 
-  _onGap(m) {
+  _onGap(gap) {
+    const m = this._notDelivered(gap);
+    if (!m) return;
     this.stats.gaps++;
     if (m.reset) {
       // history restarted: the old position means nothing; the next message of the new epoch sets one
@@ -815,6 +836,20 @@ export class GatewayClient {
       }
     }
     this._emit('gap', { topic: m.topic, epoch: m.epoch, from: m.from, to: m.to, reset: !!m.reset, detectedBy: 'gateway' });
+  }
+
+  /**
+   * The part of a gap the client did not deliver, or null when it delivered all of it: a `since` asked while live
+   * messages were on their way (a topic already flowing) is answered from that offset, and what arrived meanwhile
+   * is not lost. Below the position of its epoch everything was delivered or already reported.
+   */
+  _notDelivered(gap) {
+    const last = this._positions.get(gap.topic);
+    if (gap.reset || !last || last.epoch !== gap.epoch || typeof gap.from !== 'number' || gap.from > last.offset) {
+      return gap;
+    }
+    if (typeof gap.to === 'number' && gap.to <= last.offset) return null;
+    return { ...gap, from: last.offset + 1 };
   }
 
   _onWelcome(w) {
@@ -885,6 +920,7 @@ export class GatewayClient {
       for (const topic of waiter.topics) {
         const outcome = outcomes[waiter.kind]?.get(topic)
           ?? (waiter.kind === 'subscribe' && askedFor(topic) ? early.outcomes.get(topic) : undefined);
+        this._positionsFollow(waiter, topic, outcome);
         if (outcome) answers.push(outcome);
       }
       if (answers.length === 0) {
@@ -994,24 +1030,26 @@ export class GatewayClient {
 
   /**
    * A subscription or ignore the gateway refuses now would be refused on every link: it is dropped (taken back on
-   * the gateway when the session kept it, so that the two agree) and the app hears it once.
+   * the gateway when the session kept it, so that the two agree) and the app hears it once. An unsubscribe (or
+   * unignore) refused leaves the gateway holding what it kept, and the client too, as when one is refused online.
    */
   _refusedForGood(kind, topic, e) {
-    const set = kind === 'subscribe' ? this._subs : kind === 'ignore' ? this._ignores : null;
-    if (set) {
-      const queued = (set === this._subs ? this._inFlight.subs : this._inFlight.ignores).get(topic);
-      if (queued && queued.length > 0) {
-        // the app's own calls on it, in flight behind this one, stood on it being granted: they now stand on what
-        // the gateway holds, and their answers settle the books
-        queued[0].beneath = !!this._kept[kind]?.has(topic);
-      } else if (!set.has(topic)) {
-        return; // the app let it go meanwhile
-      } else {
-        set.delete(topic);
-        if (this._kept[kind]?.has(topic)) {
-          this._restore(kind === 'subscribe' ? 'unsubscribe' : 'unignore', [topic]);
-        }
-      }
+    const isSubs = kind === 'subscribe' || kind === 'unsubscribe';
+    const set = isSubs ? this._subs : this._ignores;
+    const adds = kind === 'subscribe' || kind === 'ignore';
+    const held = !!this._kept[isSubs ? 'subscribe' : 'ignore'].has(topic); // by the gateway, after this refusal
+    const queued = (isSubs ? this._inFlight.subs : this._inFlight.ignores).get(topic);
+    if (queued && queued.length > 0) {
+      // the app's own calls on it, in flight behind this one, stood on it being granted: they now stand on what
+      // the gateway holds, and their answers settle the books
+      queued[0].beneath = held;
+    } else if (!this._wants(kind, topic)) {
+      return; // the app changed its mind meanwhile
+    } else if (adds) {
+      set.delete(topic);
+      if (held) this._restore(kind === 'subscribe' ? 'unsubscribe' : 'unignore', [topic]);
+    } else if (held) {
+      set.add(topic);
     }
     this._emit('error', { code: e.code, message: e.message, id: e.id, topics: [topic] });
   }
@@ -1077,15 +1115,16 @@ export class GatewayClient {
       return Promise.reject(e);
     }
     if (this.state === State.CLOSED) return Promise.reject(new GatewayError('closed', 'the client is closed'));
-    const { added, removed, since, forgotten } = record(list);
+    const { added, removed, since, forgotten, given } = record(list);
+    const positions = { forgotten, given }; // what a refusal gives back, on whichever link it comes
     if (this.state !== State.CONNECTED || !this._ws) { // no link: also from a listener while one is torn down
       // the sync after the next welcome sends it (with `since` from the positions just recorded)
       return new Promise((resolve, reject) => {
-        this._waiting.push({ kind, topics: list, resolve, reject });
+        this._waiting.push({ kind, topics: list, resolve, reject, ...positions });
         this._wakeUp();
       });
     }
-    const request = this._request(kind, list, since);
+    const request = this._request(kind, list, since, positions);
     const ws = this._ws;
     // Only an answer on the link the request went out on is the gateway's answer to it; one carried to a later link
     // was settled by that link's sync, which keeps the books, and `closed` is no answer at all.
@@ -1113,17 +1152,14 @@ export class GatewayClient {
         else if (!granted) after ? set.add(t) : set.delete(t); // the last one: the books say it
         if (calls.length === 0) book.delete(t);
       }
-      if (!granted && forgotten) { // an unsubscribe refused: the topics it took back keep where they stood
-        for (const [t, position] of forgotten) {
-          if (!this._positions.has(t) && this._covered(t)) this._positions.set(t, position);
-        }
-      }
+      list.forEach((t) => this._positionsAnswered(positions, t, !granted));
     };
     request.then(() => settle(true), (e) => { if (e.code !== 'closed') settle(false); });
     return request;
   }
 
-  _request(kind, topics, since) {
+  /** `positions`: what the app's call did to positions ({forgotten, given}), kept with it should the link drop. */
+  _request(kind, topics, since, positions = {}) {
     const id = `r-${this._nextId++}`;
     const frame = { type: kind, id, topics };
     if (since && Object.keys(since).length > 0) frame.since = since;
@@ -1132,7 +1168,7 @@ export class GatewayClient {
       return Promise.reject(new GatewayError('message_too_big', `${kind} request exceeds ${this._frameLimit} bytes`));
     }
     return new Promise((resolve, reject) => {
-      this._requests.set(id, { kind, topics, resolve, reject });
+      this._requests.set(id, { kind, topics, resolve, reject, ...positions });
       this._write(line);
     });
   }
@@ -1248,6 +1284,68 @@ export class GatewayClient {
     }
     forgotten.forEach((position, topic) => this._positions.delete(topic));
     return forgotten;
+  }
+
+  /** The position the client itself reached (a message delivered, a gap): beneath any `since` not yet granted. */
+  _reached(topic) {
+    let position = this._positions.get(topic);
+    for (const given of [...(this._sinceGiven.get(topic) || [])].reverse()) {
+      if (given.position === position) position = given.replaced;
+    }
+    return position;
+  }
+
+  /** Records that a call set `topic`'s position from the app's `since`, until the gateway answers the call. */
+  _giveSince(topic, position) {
+    const given = { position, replaced: this._positions.get(topic) };
+    this._positions.set(topic, position);
+    if (!this._sinceGiven.has(topic)) this._sinceGiven.set(topic, []);
+    this._sinceGiven.get(topic).push(given);
+    return given;
+  }
+
+  /**
+   * The gateway answered the call that gave `given`: granted, the position stands; refused, it goes back to what it
+   * replaced (forgotten if no subscription covers the topic now), unless a message moved it on meanwhile, or a later
+   * call replaced it, which then puts back this one's predecessor if it is refused in turn.
+   */
+  _answerSince(topic, given, refused) {
+    const pending = this._sinceGiven.get(topic) || [];
+    const at = pending.indexOf(given);
+    if (at < 0) return; // a stop let it stand
+    pending.splice(at, 1);
+    if (pending.length === 0) this._sinceGiven.delete(topic);
+    if (!refused) return;
+    const later = pending.find((g) => g.replaced === given.position);
+    if (later) later.replaced = given.replaced;
+    else if (this._positions.get(topic) !== given.position) return;
+    else if (given.replaced && this._covered(topic)) this._positions.set(topic, given.replaced);
+    else this._positions.delete(topic);
+  }
+
+  /**
+   * A call's positions follow the gateway's verdict on one of its topics: a refused `since` is taken back, and the
+   * positions a refused unsubscribe forgot come back where a subscription covers them again. `closed` (a stop) is
+   * no verdict: the call's topics wait for the next connect(), with their positions.
+   */
+  _positionsAnswered(call, topic, refused) {
+    const given = call.given?.get(topic);
+    if (given) this._answerSince(topic, given, refused);
+    if (!refused || !call.forgotten) return;
+    for (const [t, position] of call.forgotten) {
+      if (!this._positions.has(t) && this._covered(t)) this._positions.set(t, position);
+    }
+  }
+
+  /** _positionsAnswered once `outcome` (a topic's restore, after a link came) settles; none: nothing was refused. */
+  _positionsFollow(call, topic, outcome) {
+    if (!call.given?.size && !call.forgotten?.size) return;
+    if (!outcome) {
+      this._positionsAnswered(call, topic, false);
+      return;
+    }
+    outcome.then(() => this._positionsAnswered(call, topic, false),
+      (e) => this._positionsAnswered(call, topic, e.code !== 'closed'));
   }
 
   _covered(topic) {
