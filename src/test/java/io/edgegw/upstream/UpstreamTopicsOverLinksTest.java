@@ -323,6 +323,23 @@ class UpstreamTopicsOverLinksTest {
     }
 
     @Test
+    void whenAReplaysTimeRunsOutOnlyTheRequestsPastTheirOwnLimitGetAGapTheOthersAreAskedAgain() {
+        String topic = "r/f";
+        UpstreamConnection own = ownerOf(topic);
+        AtomicLong now = new AtomicLong(1_000_000);
+        on(() -> topics = topics(new UpstreamTopics.Settings(0, 2, 60_000, 2_000, now::get)));
+        replayAskedFromOne(topic, own); // s-1, whose 2 s start now; the node never answers
+        on(() -> {
+            now.addAndGet(1_500);
+            topics.recover("s-2", 2, topic, "e", 2); // joins the replay under way, with 2 s of its own
+            now.addAndGet(500); // s-1's limit, reached before its timer fires on this context
+            return null;
+        });
+        await().atMost(WAIT).until(() -> sinceLines(topic, 2) == 1); // s-2 asked again, on its own
+        assertThat(recovered).as("a gap for s-1 only").containsExactly("[] gap");
+    }
+
+    @Test
     void aRequestDoesNotJoinAReplayOnceAMessageCameAfterItWasAsked() {
         String topic = "r/j";
         UpstreamConnection own = ownerOf(topic);
