@@ -10,16 +10,22 @@ import io.edgegw.fanout.TopicSink;
 final class RecordingSink implements TopicSink {
 
     final List<Object> seen = new CopyOnWriteArrayList<>();
+    /** When set, only this topic's messages and frames are recorded (a test that floods other topics). */
+    volatile String onlyTopic;
 
     @Override
     public boolean publish(TopicDelivery delivery) {
-        seen.add(delivery.offset());
+        if (onlyTopic == null || onlyTopic.equals(delivery.topic())) {
+            seen.add(delivery.offset());
+        }
         return true;
     }
 
     @Override
     public void publishControl(TopicDelivery control) {
-        seen.add(String.valueOf(control.payload()));
+        if (onlyTopic == null || onlyTopic.equals(control.topic())) {
+            seen.add(String.valueOf(control.payload()));
+        }
     }
 
     /** Positions noted, as {@code topic@epoch:offset}, apart from what subscribers are sent. */

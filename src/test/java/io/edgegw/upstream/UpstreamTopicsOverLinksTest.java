@@ -340,6 +340,26 @@ class UpstreamTopicsOverLinksTest {
     }
 
     @Test
+    void anExactTopicsCursorTakenOverFromAPatternOutlivesTheEvictionOfPatternCursors() {
+        String topic = "c/x";
+        UpstreamConnection own = ownerOf(topic);
+        sink.onlyTopic = topic;
+        on(() -> {
+            topics.demand("c/*", +1);
+            topics.message(own, topic, "e", 1, "m", 0); // a cursor of the bounded cache for topics seen via patterns
+            topics.demand(topic, +1); // its own sub, from that cursor
+            topics.subscribed(own, topic, "e", 1, true); // from now on the topic's own cursor
+            for (int i = 0; i <= UpstreamTopics.MAX_CURSORS; i++) { // enough pattern topics to evict every cached one
+                topics.message(own, "c/n" + i, "e", 1, "m", 0);
+            }
+            topics.message(own, topic, "e", 3, "m", 0);
+            return null;
+        });
+        assertThat(sink.seen).as("2 is still noticed missing").hasSize(3).startsWith(1L).endsWith(3L);
+        assertThat(sink.seen.get(1)).asString().contains("\"from\":2").contains("\"to\":2");
+    }
+
+    @Test
     void aRequestDoesNotJoinAReplayOnceAMessageCameAfterItWasAsked() {
         String topic = "r/j";
         UpstreamConnection own = ownerOf(topic);
