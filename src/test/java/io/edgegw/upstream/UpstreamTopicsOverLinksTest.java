@@ -360,6 +360,31 @@ class UpstreamTopicsOverLinksTest {
     }
 
     @Test
+    void aRequestThatWaitsForAHeadTheGatewayLostIsAskedAtTheTopicsNextMessage() {
+        String topic = "d/x";
+        UpstreamConnection own = ownerOf(topic);
+        sink.onlyTopic = topic;
+        on(() -> {
+            topics.demand("d/*", +1);
+            for (long offset = 1; offset <= 5; offset++) { // a cursor of the bounded cache: seen through the pattern
+                topics.message(own, topic, "e", offset, "m", 0);
+            }
+            topics.demand(topic, +1); // its own sub, not answered yet
+            for (int i = 0; i <= UpstreamTopics.MAX_CURSORS; i++) { // evicts the topic's cursor
+                topics.message(own, "d/n" + i, "e", 1, "m", 0);
+            }
+            topics.recover("s-1", 1, topic, "e", 2); // the head is not known now: waits
+            return null;
+        });
+        assertThat(recovered).isEmpty();
+        on(() -> {
+            topics.message(own, topic, "e", 6, "m", 0);
+            return null;
+        });
+        await().atMost(WAIT).until(() -> sinceLines(topic, 2) == 1); // the node is asked for 3..6
+    }
+
+    @Test
     void aRequestDoesNotJoinAReplayOnceAMessageCameAfterItWasAsked() {
         String topic = "r/j";
         UpstreamConnection own = ownerOf(topic);
