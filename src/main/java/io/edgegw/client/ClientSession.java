@@ -55,6 +55,8 @@ public final class ClientSession implements Subscriber {
     private Map<String, SessionState.Position> positionsAtDetach = Map.of();
     /** Exact topics subscribed with {@code since} whose missed messages are on their way; null when none. */
     private Map<String, TopicRecovery> recovering;
+    /** Chars held for {@link #recovering}, all topics together: bounded by {@code max-outbound-bytes}. */
+    private long heldForRecovery;
     /**
      * Recovery request numbers, unique in the process: answers are routed by session id, and a resumed session's
      * successor (same id) must not take an answer to its predecessor's question for its own.
@@ -431,7 +433,8 @@ public final class ClientSession implements Subscriber {
         if (recovering.isEmpty()) {
             recovering = null;
         }
-        long countedWhenHeld = recovery.heldMessages(); // the fan-out counted live messages as it handed them over
+        heldForRecovery -= recovery.heldSize();
+        long countedWhenHeld = recovery.handedOver(); // the fan-out counted live messages as it handed them over
         long ignored = 0;
         long handed = 0;
         for (TopicDelivery delivery : recovery.release(gap, messages)) {
@@ -488,15 +491,25 @@ public final class ClientSession implements Subscriber {
         if (subscriptions.remove(topic)) {
             leaveShard(topic);
         }
-        if (recovery != null && coveredByPattern(topic)) {
-            // still owed through a pattern: what was held for the replay goes out live, as the pattern sends it
-            recovery.heldInOrder().forEach(this::deliver);
+        if (recovery == null) {
+            return;
         }
+        heldForRecovery -= recovery.heldSize();
+        if (!coveredByPattern(topic)) {
+            return;
+        }
+        List<TopicDelivery> held = recovery.heldInOrder();
+        if (ignores(topic)) { // held before the ignore: the ignore check of live delivery applies now
+            services.metrics().ignoredBySession(held.stream().filter(delivery -> !delivery.isControl()).count());
+            return;
+        }
+        // still owed through a pattern: what was held for the replay goes out live, as the pattern sends it
+        held.forEach(this::deliver);
     }
 
     private boolean coveredByPattern(String topic) {
         for (String subscription : subscriptions) {
-            if (!subscription.equals(topic) && TopicPattern.matches(subscription, topic)) {
+            if (TopicPattern.matches(subscription, topic)) {
                 return true;
             }
         }
@@ -653,8 +666,10 @@ public final class ClientSession implements Subscriber {
                 }
                 // held until what it missed has been delivered before it; a gap too, or the browser would take
                 // the replay that follows it for repeats of what the gap skipped
-                if (recovery.hold(delivery) > services.config().client().maxOutboundBytes()) {
-                    closeHeldPastBound(delivery.topic(), recovery);
+                heldForRecovery += recovery.hold(delivery);
+                if (heldForRecovery > services.config().client().maxOutboundBytes()) {
+                    // more than the browser may have pending: kept as the ranges it spans, which the replay fills
+                    heldForRecovery += recovery.compact();
                 }
                 return true;
             }
@@ -791,19 +806,6 @@ public final class ClientSession implements Subscriber {
     private void writeFailed(long size, Throwable failure) {
         flushed(size);
         LOG.debugf("session %s: write failed: %s", id, failure);
-    }
-
-    /**
-     * A recovery held more live messages than the browser may have pending (its node is slow to replay): released
-     * after the replay they would pass the bound in one flush anyway, so the link is closed with 4002 now rather than
-     * holding an unbounded amount. The resume asks again from where the recovery did.
-     */
-    private void closeHeldPastBound(String topic, TopicRecovery recovery) {
-        long refused = noteRefused(0) + recovery.dropHeld();
-        services.metrics().dropped("slow_consumer", refused);
-        LOG.infof("session %s: %s held past gateway.client.max-outbound-bytes while its replay was awaited, closing"
-                + " with 4002", id, topic);
-        close(CloseCode.SLOW_CONSUMER.code(), "slow consumer");
     }
 
     /**
@@ -976,6 +978,7 @@ public final class ClientSession implements Subscriber {
         // a recovery still in flight is asked again by the resume, from positionsAtDetach: its answer, were it
         // taken now, would be held as if it were a direct and come twice
         recovering = null;
+        heldForRecovery = 0;
         if (warmup || !resumable(code)) { // nobody comes back for a warm-up link, however it ended
             if (!end(code)) {
                 detached = true; // a resumed successor is taking over: it gets the state as from a held session

@@ -15,9 +15,11 @@ final class TopicRecovery {
     final long request;
     final String epoch;
     final long since;
-    private final List<TopicDelivery> held = new ArrayList<>();
+    private List<TopicDelivery> held = new ArrayList<>();
     /** Chars (bytes for binary frames) of what is held: the browser's pending bytes once released. */
     private long heldSize;
+    /** Live topic messages handed over to be held, compacted ones included: the fan-out counted them delivered. */
+    private long handedOver;
 
     TopicRecovery(long request, String epoch, long since) {
         this.request = request;
@@ -25,19 +27,48 @@ final class TopicRecovery {
         this.since = since;
     }
 
-    /** Holds a live message or gap; returns the size of all that is held now. */
+    /** Holds a live message or gap; returns by how much that grew what is held. */
     long hold(TopicDelivery live) {
         held.add(live);
+        if (!live.isControl()) {
+            handedOver++;
+        }
         heldSize += live.payloadLength();
-        return heldSize;
+        return live.payloadLength();
     }
 
-    /** Forgets what is held (the link is closing); returns how many live topic messages that was. */
-    long dropHeld() {
-        long messages = heldMessages();
-        held.clear();
-        heldSize = 0;
-        return messages;
+    /**
+     * Keeps what is held as the ranges it spans instead (a gap per run of one epoch; resets stay), when it has grown
+     * past what the browser may have pending: the replay normally brings those messages again, and release cuts each
+     * held gap to what the replay did not deliver, so the browser loses only what the replay cannot give, and is told
+     * of it. Returns by how much that shrank what is held (zero or less).
+     */
+    long compact() {
+        List<TopicDelivery> ranges = new ArrayList<>();
+        long size = 0;
+        for (TopicDelivery live : held) {
+            TopicDelivery.Gap range = live.isControl() ? live.gap()
+                    : new TopicDelivery.Gap(live.epoch(), live.offset(), live.offset());
+            TopicDelivery last = ranges.isEmpty() ? null : ranges.get(ranges.size() - 1);
+            if (range != null && last != null && last.gap() != null && last.gap().epoch().equals(range.epoch())) {
+                range = new TopicDelivery.Gap(range.epoch(), Math.min(last.gap().from(), range.from()),
+                        Math.max(last.gap().to(), range.to()));
+                size -= last.payloadLength();
+                ranges.remove(ranges.size() - 1);
+            }
+            TopicDelivery kept = range == null ? live : TopicDelivery.gap(live.topic(), range, live.receivedNanos());
+            ranges.add(kept);
+            size += kept.payloadLength();
+        }
+        long shrunk = size - heldSize;
+        held = ranges;
+        heldSize = size;
+        return shrunk;
+    }
+
+    /** Chars (bytes for binary frames) of what is held. */
+    long heldSize() {
+        return heldSize;
     }
 
     /** What is held, in arrival order, without a replay before it (the recovery was called off). */
@@ -58,15 +89,16 @@ final class TopicRecovery {
         return Long.MAX_VALUE;
     }
 
-    /** Live topic messages held so far (gaps not counted). */
-    long heldMessages() {
-        return held.stream().filter(delivery -> !delivery.isControl()).count();
+    /** Live topic messages handed over to be held so far (the fan-out counted each as delivered). */
+    long handedOver() {
+        return handedOver;
     }
 
     /** Asked again: what the earlier question held is still to be released, after the new replay. */
     void takeOver(TopicRecovery replaced) {
-        held.addAll(replaced.held);
+        held.addAll(0, replaced.held);
         heldSize += replaced.heldSize;
+        handedOver += replaced.handedOver;
     }
 
     /**

@@ -102,6 +102,54 @@ class TopicRecoveryTest {
         assertThat(shown(recovery.release(gap("e1", 41, 58), List.of()))).containsExactly(gapLine("e1", 41, 58));
     }
 
+    @Test
+    void compactedHeldMessagesKeepOnlyTheirRangeWhichTheReplayFills() {
+        TopicRecovery recovery = new TopicRecovery(1, "e1", 40);
+        long held = 0;
+        for (long offset = 44; offset <= 46; offset++) {
+            held += recovery.hold(message("e1", offset));
+        }
+        assertThat(held).isEqualTo(recovery.heldSize()).isEqualTo(9); // "m44", "m45", "m46"
+        recovery.compact();
+        for (long offset = 47; offset <= 60; offset++) { // held past the bound: each compacted as it comes
+            recovery.hold(message("e1", offset));
+            recovery.compact();
+        }
+        assertThat(recovery.heldInOrder()).hasSize(1);
+        assertThat(recovery.heldSize()).isEqualTo(gapLine("e1", 44, 60).length());
+        assertThat(recovery.handedOver()).as("what the fan-out counted as delivered").isEqualTo(17);
+        assertThat(shown(recovery.release(null, replay(41, 60)))).as("all of it from the replay, no gap")
+                .hasSize(20).startsWith("e1:41").endsWith("e1:60").noneMatch(line -> line.contains("gap"));
+    }
+
+    @Test
+    void whatACompactedRangeHasBeyondTheReplayIsAGap() {
+        TopicRecovery recovery = new TopicRecovery(1, "e1", 40);
+        for (long offset = 44; offset <= 50; offset++) {
+            recovery.hold(message("e1", offset));
+        }
+        recovery.compact();
+        assertThat(shown(recovery.release(null, replay(41, 46)))).containsExactly("e1:41", "e1:42", "e1:43", "e1:44",
+                "e1:45", "e1:46", gapLine("e1", 47, 50));
+    }
+
+    @Test
+    void compactingKeepsResetsAndOtherEpochsInTheirPlace() {
+        TopicRecovery recovery = new TopicRecovery(1, "e1", 40);
+        TopicDelivery reset = new TopicDelivery("t", null, -1, "{\"type\":\"gap\",\"reset\":true}", 0);
+        recovery.hold(message("e1", 44));
+        recovery.hold(gap("e1", 45, 46));
+        recovery.hold(message("e1", 47));
+        recovery.hold(reset);
+        recovery.hold(message("e2", 1));
+        recovery.hold(message("e2", 2));
+        recovery.compact();
+        assertThat(shown(recovery.heldInOrder())).containsExactly(gapLine("e1", 44, 47),
+                "{\"type\":\"gap\",\"reset\":true}", gapLine("e2", 1, 2));
+        assertThat(shown(recovery.release(null, replay(41, 47)))).containsExactly("e1:41", "e1:42", "e1:43", "e1:44",
+                "e1:45", "e1:46", "e1:47", "{\"type\":\"gap\",\"reset\":true}", gapLine("e2", 1, 2));
+    }
+
     private static String gapLine(String epoch, long from, long to) {
         return "{\"type\":\"gap\",\"topic\":\"t\",\"epoch\":\"" + epoch + "\",\"from\":" + from + ",\"to\":" + to + "}";
     }
