@@ -103,20 +103,20 @@ class SlowReplayTest {
 
     @Test
     void unsubscribingARecoveringTopicStillCoveredByAPatternDeliversWhatWasHeld() {
-        List<JsonObject> frames = unsubscribedWhileRecovering("slow-covered", 3);
+        List<JsonObject> frames = unsubscribedWhileRecovering("slow-covered", 3, false);
         assertThat(numbers(frames, "message")).as("what the pattern owed, once each, in order")
-                .containsExactly(0, 1, 2, 3, 4, 5);
+                .containsExactly(0, 1, 2, 3, 4, 5, -1);
         assertThat(frames).noneMatch(frame -> "gap".equals(frame.getString("type")));
     }
 
     @Test
     void whatWasHeldPastTheBoundIsAGapWhenTheRecoveryIsCalledOff() {
         int held = 2 * BOUND / PADDING.length();
-        List<JsonObject> frames = unsubscribedWhileRecovering("slow-past-bound", held);
+        List<JsonObject> frames = unsubscribedWhileRecovering("slow-past-bound", held, false);
         // the held ones, 2..held+1, as one range (those held since the last compaction still as messages)
         List<Integer> messages = numbers(frames, "message");
-        assertThat(messages).startsWith(0, 1).endsWith(held + 2);
-        List<Integer> stillMessages = messages.subList(2, messages.size() - 1);
+        assertThat(messages).startsWith(0, 1).endsWith(held + 2, -1);
+        List<Integer> stillMessages = messages.subList(2, messages.size() - 2);
         assertThat(stillMessages).hasSizeLessThan(held / 2)
                 .isEqualTo(IntStream.rangeClosed(held + 2 - stillMessages.size(), held + 1).boxed().toList());
         List<JsonObject> gaps = frames.stream().filter(frame -> "gap".equals(frame.getString("type"))).toList();
@@ -125,13 +125,22 @@ class SlowReplayTest {
         assertThat(frames.indexOf(gaps.get(0))).as("in its place").isEqualTo(2);
     }
 
+    @Test
+    void whatWasHeldForATopicIgnoredSinceIsNotDeliveredWhenTheRecoveryIsCalledOff() {
+        List<JsonObject> frames = unsubscribedWhileRecovering("slow-ignored", 3, true);
+        assertThat(numbers(frames, "message")).as("the two before the ignore, then the other topic's")
+                .containsExactly(0, 1, -1);
+        assertThat(frames).noneMatch(frame -> "gap".equals(frame.getString("type")));
+    }
+
     /**
      * A browser on a pattern gets two messages of one of its topics, then subscribes to that topic with {@code since}
      * the first while the node does not read: {@code held} messages are held for the recovery, then the browser
-     * unsubscribes from the topic (the pattern still covers it) and one more message is published. Returns the
-     * browser's message and gap frames.
+     * ignores the topic (when {@code ignoreFirst}) and unsubscribes from it (the pattern still covers it), and one
+     * more message of it is published, then one numbered -1 of another topic of the pattern. Returns the browser's
+     * message and gap frames once that last one came.
      */
-    private static List<JsonObject> unsubscribedWhileRecovering(String prefix, int held) {
+    private static List<JsonObject> unsubscribedWhileRecovering(String prefix, int held, boolean ignoreFirst) {
         String pattern = prefix + "/*";
         String topic = prefix + "/x";
         TestClient browser = TestClient.connect(GatewayUrls.ws());
@@ -165,11 +174,15 @@ class SlowReplayTest {
                     >= deliveredBefore + 2 * held);
             assertThat(browser.frames("message")).hasSize(2);
 
+            if (ignoreFirst) {
+                browser.sendJson(new JsonObject().put("type", "ignore").put("id", "i").put("topics", List.of(topic)));
+                assertThat(browser.awaitReply("i", WAIT).getString("type")).isEqualTo("ignored");
+            }
             browser.sendJson(new JsonObject().put("type", "unsubscribe").put("id", "u").put("topics", List.of(topic)));
             assertThat(browser.awaitReply("u", WAIT).getString("type")).isEqualTo("unsubscribed");
-            published = publish(topic, published, 1); // through the pattern, behind all the rest
-            int last = published - 1;
-            await().atMost(WAIT).until(() -> numbers(browser.frames(), "message").contains(last));
+            publish(topic, published, 1); // through the pattern, behind all the rest
+            ProxiedClusterResource.cluster().publish(prefix + "/other", "{\"n\":-1}"); // and behind that one
+            await().atMost(WAIT).until(() -> numbers(browser.frames(), "message").contains(-1));
             return browser.frames().stream()
                     .filter(frame -> "message".equals(frame.getString("type")) || "gap".equals(frame.getString("type")))
                     .toList();
