@@ -65,10 +65,7 @@ class SlowReplayTest {
             // the node stops reading: the recovery's sub waits in the proxy while the topic's messages still flow
             ProxiedClusterResource.proxies().forEach(proxy -> proxy.holdClientBytes(true));
             recovering.welcome();
-            recovering.sendJson(new JsonObject().put("type", "subscribe").put("id", "r").put("topics", List.of(topic))
-                    .put("since", new JsonObject().put(topic, new JsonObject()
-                            .put("epoch", first.getString("epoch")).put("offset", first.getLong("offset")))));
-            assertThat(recovering.awaitReply("r", WAIT).getString("type")).isEqualTo("subscribed");
+            subscribeAfter(recovering, first);
 
             double deliveredBefore = Scrape.value("gateway_messages_delivered_total", "");
             int heldFrom = published;
@@ -159,10 +156,7 @@ class SlowReplayTest {
             // the exact topic, recovered from the first message: its replay waits in the proxy, and what comes live
             // meanwhile (through the pattern's sub) is held for the session
             ProxiedClusterResource.proxies().forEach(proxy -> proxy.holdClientBytes(true));
-            browser.sendJson(new JsonObject().put("type", "subscribe").put("id", "r").put("topics", List.of(topic))
-                    .put("since", new JsonObject().put(topic, new JsonObject()
-                            .put("epoch", first.getString("epoch")).put("offset", first.getLong("offset")))));
-            assertThat(browser.awaitReply("r", WAIT).getString("type")).isEqualTo("subscribed");
+            subscribeAfter(browser, first);
             double deliveredBefore = Scrape.value("gateway_messages_delivered_total", "");
             int heldFrom = published;
             while (published - heldFrom < held) { // in bursts a drain takes
@@ -196,6 +190,15 @@ class SlowReplayTest {
     private static List<Integer> numbers(List<JsonObject> frames, String type) {
         return frames.stream().filter(frame -> type.equals(frame.getString("type")))
                 .map(message -> message.getJsonObject("data").getInteger("n")).toList();
+    }
+
+    /** Subscribes {@code client} to the topic of {@code message} with {@code since} its position. */
+    private static void subscribeAfter(TestClient client, JsonObject message) {
+        String topic = message.getString("topic");
+        client.sendJson(new JsonObject().put("type", "subscribe").put("id", "r").put("topics", List.of(topic))
+                .put("since", new JsonObject().put(topic, new JsonObject()
+                        .put("epoch", message.getString("epoch")).put("offset", message.getLong("offset")))));
+        assertThat(client.awaitReply("r", WAIT).getString("type")).isEqualTo("subscribed");
     }
 
     private static void awaitNodeSubscription(String topicOrPattern) {
