@@ -1426,13 +1426,17 @@ test('a refused unsubscribe that waited for the link gives back the position it 
 });
 
 for (const [code, options] of [[1008, {}], [4003, { token: 'old' }], [1009, { maxFrameSize: 1024 }]]) {
-  test(`connect() from an error listener while a ${code} stops the client connects again`, async () => {
+  test(`connect() from an error listener while a ${code} stops the client connects again, after a backoff wait`, async () => {
     const client = newClient(options);
     const socket = await connected(client, { resume: 'R' });
     client.on('error', () => client.connect());
     socket.drop(code, 'stop');
     assert.equal(client.events.error.length, 1, 'the stop was reported');
+    assert.deepEqual(client.states.slice(-2).map((e) => [e.state, e.delay]), [[State.CLOSED, undefined], [State.BACKOFF, 500]],
+      'the wait of attempt 0 (random 0.5 of 1000 ms)');
     await settle();
+    assert.equal(FakeSocket.last(), socket, 'no link before the wait ends');
+    await clock.advance(500);
     const next = FakeSocket.last();
     assert.notEqual(next, socket, 'a new link');
     assert.equal(next.url.searchParams.get('resume'), null, 'the stop ended the session');
@@ -1454,7 +1458,7 @@ test('what a closed-state listener does after its connect() during a stop by 400
   });
   socket.drop(4001, 'replaced');
   assert.ok(sent, 'the listener ran');
-  await settle();
+  await clock.advance(500); // the backoff wait that a connect() during a stop by the gateway goes through
   const next = FakeSocket.last();
   assert.notEqual(next, socket);
   next.welcome({ session: 's-2', restored: null });
@@ -1481,4 +1485,259 @@ test('two subscribes with since in flight on a topic: each refusal puts back wha
     await Promise.allSettled(calls);
     assert.deepEqual(client.positions(), { 'a/t': { epoch: 'e1', offset: expected } }, verdicts.join(', '));
   }
+});
+
+// ---- a refused since never stands as a position, answers applied as they are read, connect() from a stop's listener
+
+const since9 = { since: { 'a/t': { epoch: 'e1', offset: 9 } } };
+const delivered = (client) => client.events.message.map((e) => e.offset);
+
+test('a since refused for a while, then for good on a later link, is forgotten: a later since is asked as given', async () => {
+  const client = newClient();
+  const first = await connected(client);
+  first.drop(1006);
+  const waiting = client.subscribe('x/t', { since: { 'x/t': { epoch: 'e1', offset: 41 } } });
+  waiting.catch(() => {});
+  const second = await welcomedAsNewSession();
+  const [slow] = second.sentOfType('subscribe');
+  second.receive({ type: 'error', id: slow.id, code: 'rate_limited', message: 'slow down' });
+  await settle();
+  second.drop(1006); // before the retry: the next link's sync asks again
+  await clock.advance(1000);
+  const third = FakeSocket.last();
+  third.welcome({ session: 's-3', restored: null });
+  await settle();
+  const [again] = third.sentOfType('subscribe');
+  assert.deepEqual(again.since, { 'x/t': { epoch: 'e1', offset: 41 } });
+  third.receive({ type: 'error', id: again.id, code: 'not_allowed', message: 'no' });
+  await settle();
+  assert.deepEqual(client.subscriptions, []);
+  assert.deepEqual(client.positions(), {}, 'the gateway never granted 41, and nothing was delivered');
+  client.subscribe('x/t', { since: { 'x/t': { epoch: 'e1', offset: 20 } } }).catch(() => {}); // allowed again
+  await settle();
+  const [, later] = third.sentOfType('subscribe');
+  assert.deepEqual(later.since, { 'x/t': { epoch: 'e1', offset: 20 } }, 'asked from 41, 21..41 would be lost');
+});
+
+test('a since a stop left standing and the next session refused is forgotten: a later since is asked as given', async () => {
+  const client = newClient();
+  const first = await connected(client);
+  client.subscribe('x/t', { since: { 'x/t': { epoch: 'e1', offset: 41 } } }).catch(() => {});
+  await settle();
+  first.drop(4001, 'replaced'); // before the answer
+  client.connect();
+  await settle();
+  const second = FakeSocket.last();
+  second.welcome({ session: 's-2', restored: null });
+  await settle();
+  const [restore] = second.sentOfType('subscribe');
+  assert.deepEqual(restore.since, { 'x/t': { epoch: 'e1', offset: 41 } }, 'the stop left the since standing');
+  second.receive({ type: 'error', id: restore.id, code: 'not_allowed', message: 'no' });
+  await settle();
+  assert.deepEqual(client.positions(), {});
+  client.subscribe('x/t', { since: { 'x/t': { epoch: 'e1', offset: 20 } } }).catch(() => {});
+  await settle();
+  const [, later] = second.sentOfType('subscribe');
+  assert.deepEqual(later.since, { 'x/t': { epoch: 'e1', offset: 20 } });
+});
+
+test('live messages after the refusal of a since, in the same frame, are delivered from where the client was', async () => {
+  const client = newClient();
+  const socket = await flowingAt5(client);
+  const refused = client.subscribe('a/t', since9);
+  refused.catch(() => {});
+  await settle();
+  const [, request] = socket.sentOfType('subscribe');
+  socket.receive({ type: 'error', id: request.id, code: 'not_allowed', message: 'no' }, at(6), at(7));
+  assert.deepEqual(delivered(client), [1, 2, 3, 4, 5, 6, 7], 'written by a gateway that refused the since: live, after 5');
+  await assert.rejects(refused, { code: 'not_allowed' });
+  socket.receive(at(8));
+  assert.deepEqual(delivered(client), [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.deepEqual(client.events.gap, []);
+  assert.equal(client.stats.duplicates, 0);
+});
+
+test('a gateway gap while a since is asked is reported from what the client delivered, once, whatever the answer', async () => {
+  for (const [to, answer] of [[12, 'refused'], [7, 'refused'], [7, 'granted']]) {
+    FakeSocket.reset();
+    const client = newClient();
+    const socket = await flowingAt5(client);
+    const call = client.subscribe('a/t', since9);
+    call.catch(() => {});
+    await settle();
+    const [, request] = socket.sentOfType('subscribe');
+    socket.receive({ type: 'gap', topic: 'a/t', epoch: 'e1', from: 6, to }, answer === 'granted'
+      ? { type: 'subscribed', id: request.id, topics: ['a/t'] }
+      : { type: 'error', id: request.id, code: 'not_allowed', message: 'no' });
+    await Promise.allSettled([call]);
+    const next = Math.max(to, answer === 'granted' ? 9 : 0) + 1; // what the gateway writes next
+    socket.receive(at(next));
+    const label = `a gap 6..${to}, the since ${answer}`;
+    assert.deepEqual(client.events.gap, [{ topic: 'a/t', epoch: 'e1', from: 6, to, reset: false, detectedBy: 'gateway' }],
+      `${label}: the since was not granted when the gap came, and 6.. were not delivered`);
+    assert.deepEqual(delivered(client), [1, 2, 3, 4, 5, next], label);
+    assert.deepEqual(client.positions(), { 'a/t': { epoch: 'e1', offset: next } }, label);
+  }
+});
+
+test('messages dropped under a since that is then refused count as the app\'s: no client gap for them', async () => {
+  const client = newClient();
+  const socket = await flowingAt5(client);
+  const refused = client.subscribe('a/t', since9);
+  refused.catch(() => {});
+  await settle();
+  const [, request] = socket.sentOfType('subscribe');
+  socket.receive(at(6), at(7), { type: 'error', id: request.id, code: 'not_allowed', message: 'no' });
+  await assert.rejects(refused, { code: 'not_allowed' });
+  assert.deepEqual(client.positions(), { 'a/t': { epoch: 'e1', offset: 7 } }, 'what the client received, not 5');
+  socket.receive(at(8));
+  assert.equal(client.stats.duplicates, 2, '6 and 7 came while the app said it had up to 9');
+  assert.deepEqual(client.events.gap, [], 'the client itself dropped 6..7');
+  assert.deepEqual(delivered(client), [1, 2, 3, 4, 5, 8]);
+});
+
+test('a since and an unsubscribe in flight, both refused: the position from before the since comes back', async () => {
+  for (const order of ['since, then unsubscribe', 'unsubscribe, then since']) {
+    FakeSocket.reset();
+    const client = newClient();
+    const socket = await flowingAt5(client);
+    const withSince = () => client.subscribe('a/t', since9);
+    const calls = order.startsWith('since') ? [withSince(), client.unsubscribe('a/t')] : [client.unsubscribe('a/t'), withSince()];
+    calls.forEach((c) => c.catch(() => {}));
+    await settle();
+    const requests = socket.sent.filter((m) => m.type === 'subscribe' || m.type === 'unsubscribe').slice(1);
+    assert.equal(requests.length, 2);
+    socket.receive(...requests.map((r) => ({ type: 'error', id: r.id, code: 'rate_limited', message: 'slow down' })));
+    await Promise.allSettled(calls);
+    assert.deepEqual(client.subscriptions, ['a/t'], `${order}: the gateway keeps it`);
+    assert.deepEqual(client.positions(), { 'a/t': { epoch: 'e1', offset: 5 } }, `${order}: neither 9 nor none`);
+    socket.receive(at(6), at(7), at(8), at(9), at(10));
+    assert.deepEqual(delivered(client), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], order);
+  }
+});
+
+test('a listener that drops the link in the frame carrying the refusal of a since: the since is still taken back', async () => {
+  const client = newClient();
+  const socket = await flowingAt5(client);
+  const refused = client.subscribe('a/t', since9);
+  refused.catch(() => {});
+  await settle();
+  const [, request] = socket.sentOfType('subscribe');
+  client.on('direct', () => client.reconnect());
+  socket.receive({ type: 'error', id: request.id, code: 'not_allowed', message: 'no' }, { type: 'direct', event: 'x', data: 1 });
+  await assert.rejects(refused, { code: 'not_allowed' });
+  assert.deepEqual(client.positions(), { 'a/t': { epoch: 'e1', offset: 5 } });
+  await clock.advance(0);
+  const next = FakeSocket.last();
+  assert.notEqual(next, socket);
+  assert.deepEqual(JSON.parse(next.url.searchParams.get('since')), { 'a/t': { epoch: 'e1', offset: 5 } },
+    'the resume asks from what was delivered: from 9, 6..9 would be lost');
+});
+
+test('connect() from an error listener against a gateway that stops every link waits a growing backoff; a later connect() does not', async () => {
+  const client = newClient();
+  client.on('error', () => client.connect()); // "always stay connected"
+  client.connect();
+  const delays = [];
+  for (let i = 0; i < 4; i++) {
+    await settle();
+    assert.equal(FakeSocket.instances.length, i + 1, 'one link per wait');
+    const socket = FakeSocket.last();
+    socket.open();
+    socket.drop(1008, 'origin not allowed'); // accepted and closed at once
+    assert.equal(client.state, State.BACKOFF);
+    delays.push(client.states.at(-1).delay);
+    await clock.advance(client.states.at(-1).delay);
+  }
+  assert.deepEqual(delays, [500, 1000, 2000, 4000], 'random 0.5 of a ceiling that doubles per stop');
+  client.close();
+
+  const deliberate = newClient();
+  const socket = await connected(deliberate);
+  socket.drop(1008, 'origin not allowed');
+  assert.equal(deliberate.state, State.CLOSED);
+  deliberate.connect(); // the app's own, once the stop was heard
+  assert.equal(deliberate.state, State.PROBING, 'at once');
+  await settle();
+  assert.notEqual(FakeSocket.last(), socket);
+});
+
+test('a closed-state listener that calls connect(): every listener hears closed, and the error, before the backoff', async () => {
+  const client = newClient();
+  const socket = await connected(client);
+  client.on('state', (e) => { if (e.state === State.CLOSED) client.connect(); }); // before the next listener
+  const heard = [];
+  client.on('state', (e) => heard.push(`${e.previous}→${e.state}`));
+  client.on('error', (e) => heard.push(`error ${e.code} in ${client.state}`));
+  socket.drop(1008, 'bad origin');
+  assert.deepEqual(heard, ['connected→closed', 'error policy_violation in closed', 'closed→backoff']);
+  assert.equal(client.state, State.BACKOFF);
+});
+
+test('a listener that connects and closes again during a stop leaves nothing waiting and no link', async () => {
+  const client = newClient();
+  const socket = await connected(client);
+  let sent = null;
+  let subscribed = null;
+  client.on('state', (e) => {
+    if (e.state !== State.CLOSED || sent) return;
+    client.connect();
+    sent = client.send('hello', 1);
+    subscribed = client.subscribe('a/t');
+    client.close();
+  });
+  socket.drop(4001, 'replaced');
+  await assert.rejects(sent, { code: 'closed' });
+  await assert.rejects(subscribed, { code: 'closed' });
+  assert.equal(client.state, State.CLOSED);
+  await clock.advance(60000);
+  assert.equal(FakeSocket.instances.length, 1);
+  assert.equal(clock.timers.size, 0);
+});
+
+test('a gateway gap of another epoch, or of a topic without a position, is reported whole', async () => {
+  const client = newClient();
+  const socket = await flowingAt5(client);
+  socket.receive({ type: 'gap', topic: 'a/t', epoch: 'e2', from: 1, to: 3 }, { type: 'gap', topic: 'b/t', epoch: 'e1', from: 1, to: 3 });
+  assert.deepEqual(client.events.gap.map((g) => [g.topic, g.epoch, g.from, g.to]), [['a/t', 'e2', 1, 3], ['b/t', 'e1', 1, 3]]);
+  assert.deepEqual(client.positions()['a/t'], { epoch: 'e2', offset: 3 });
+});
+
+test('a restore refused for good, then the app\'s own subscribe of the topic granted, in one frame: the client keeps it', async () => {
+  const client = newClient();
+  const first = await connected(client);
+  first.drop(1006);
+  const offline = client.subscribe('x/t');
+  offline.catch(() => {});
+  const second = await welcomedAsNewSession();
+  const own = client.subscribe('x/t');
+  await settle();
+  const [restore, mine] = second.sentOfType('subscribe');
+  second.receive({ type: 'error', id: restore.id, code: 'not_allowed', message: 'no' },
+    { type: 'subscribed', id: mine.id, topics: ['x/t'] });
+  await assert.rejects(offline, { code: 'not_allowed' });
+  assert.deepEqual(await own, ['x/t']);
+  assert.deepEqual(client.subscriptions, ['x/t'], 'answers applied in the order the gateway gave them');
+});
+
+test('a since a stop left standing, refused with the app\'s own subscribe of the topic, is no position to persist', async () => {
+  const client = newClient();
+  const first = await connected(client);
+  client.subscribe('x/t', { since: { 'x/t': { epoch: 'e1', offset: 41 } } }).catch(() => {});
+  await settle();
+  first.drop(4001, 'replaced');
+  client.connect();
+  await settle();
+  const second = FakeSocket.last();
+  second.welcome({ session: 's-2', restored: null });
+  await settle();
+  const own = client.subscribe('x/t');
+  own.catch(() => {});
+  await settle();
+  const [restore, mine] = second.sentOfType('subscribe');
+  second.receive({ type: 'error', id: restore.id, code: 'not_allowed', message: 'no' },
+    { type: 'error', id: mine.id, code: 'not_allowed', message: 'no' });
+  await assert.rejects(own, { code: 'not_allowed' });
+  assert.deepEqual(client.subscriptions, []);
+  assert.deepEqual(client.positions(), {}, 'what positions() gives, the app passes back as since');
 });

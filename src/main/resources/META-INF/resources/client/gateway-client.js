@@ -269,6 +269,10 @@ export class GatewayClient {
      * replaced: a refusal puts that back (the gateway never granted it), also after the call waited for a link.
      */
     this._sinceGiven = new Map();
+    /** A position a refusal took back → what it went back to: an unsubscribe that forgot it gives that back. */
+    this._takenBack = new WeakMap();
+    /** While a stop's `state` and `error` events are heard: a connect() from a listener takes effect after them. */
+    this._stopping = false;
 
     this._nextId = 1;
     // request id → {kind, topics, resolve, reject, and for the app's calls what they did to positions: forgotten,
@@ -293,8 +297,15 @@ export class GatewayClient {
 
   // ---- public API ----------------------------------------------------------------------------------------
 
-  /** Starts (or restarts after a stop) connecting. Idempotent while running. */
+  /**
+   * Starts (or restarts after a stop) connecting. Idempotent while running. From a listener of a stop, it takes effect
+   * once every listener heard the stop, and after a stop by the gateway through a backoff wait.
+   */
   connect() {
+    if (this._stopping) { // from a listener of a stop: once every listener heard it (see _stop)
+      this._started = true;
+      return this;
+    }
     if (this._started && this.state !== State.CLOSED && this.state !== State.IDLE) return this;
     this._started = true;
     this._attempt = 0;
@@ -305,7 +316,7 @@ export class GatewayClient {
   /** Closes the link with 1000 (the gateway ends the session) and stops. Pending sends reject with `closed`. */
   close() {
     this._started = false;
-    if (this.state !== State.CLOSED) this._stop(1000, 'closed by the client', false);
+    if (this.state !== State.CLOSED) this._stop(1000, 'closed by the client', false, false);
   }
 
   /**
@@ -336,7 +347,9 @@ export class GatewayClient {
       for (const [topic, position] of Object.entries(options.since || {})) {
         if (list.includes(topic) && isExactTopic(topic) && position && typeof position.epoch === 'string') {
           const asked = { epoch: position.epoch, offset: Number(position.offset) };
-          const reached = this._reached(topic);
+          // only a topic a subscription already delivers has a position this client reached: one no subscription
+          // covers may hold a `since` the gateway never granted, or a late message
+          const reached = this._covered(topic) ? this._reached(topic) : undefined;
           if (reached && reached.epoch === asked.epoch && reached.offset >= asked.offset) {
             // already delivered past it (a flowing topic): what came in between would only come again, so the
             // rest is asked from there, and neither the dedupe nor the gap check steps back
@@ -393,7 +406,7 @@ export class GatewayClient {
     if (typeof event !== 'string' || event.length === 0) {
       return Promise.reject(new GatewayError('bad_request', 'event must be a non-empty string'));
     }
-    if (this.state === State.CLOSED) return Promise.reject(new GatewayError('closed', 'the client is closed'));
+    if (this._closed()) return Promise.reject(new GatewayError('closed', 'the client is closed'));
     const id = `c-${this._nextId++}`;
     const line = JSON.stringify({ type: 'send', id, event, data: data === undefined ? null : data });
     if (this._tooBig(line)) {
@@ -670,7 +683,8 @@ export class GatewayClient {
     this._requests.clear();
   }
 
-  _stop(code, reason, report) {
+  /** `byGateway`: the gateway closed the link (a close code that says not to come back), not the app's close(). */
+  _stop(code, reason, report, byGateway = true) {
     this._cancelRestoreRetries(stoppedError(code));
     this._attemptWork.forEach((cancel) => cancel()); // no timer or request outlives the stop
     this._attemptWork.clear();
@@ -682,21 +696,45 @@ export class GatewayClient {
     this._started = false;
     this._resume = null;
     this._sinceGiven.clear(); // positions given by calls the stop leaves unanswered stand, for the next connect()
-    const failure = () => stoppedError(code);
+    this._rejectPending(code);
+    // the app hears of the stop only once it is complete, and every listener hears it before what a connect() from
+    // one of them starts (what they send or subscribe after it waits for that link): nothing of the stop comes
+    // after to undo it, and no listener hears `closed` after the state that followed it
+    this._stopping = true;
+    try {
+      this._enter(State.CLOSED, { code, reason: reason || undefined });
+      if (report) {
+        this._emit('error', { code: REPORTED_CLOSE[code] || 'closed', closeCode: code, message: reason });
+      }
+    } finally {
+      this._stopping = false;
+    }
+    if (!this._started) {
+      // no listener connected, or one closed again: what they asked meanwhile has no link to wait for
+      this._rejectPending(code);
+    } else if (byGateway) {
+      // after a jittered wait, as after a failed attempt, the count kept: an app that connects whenever it is
+      // stopped does not hammer a gateway that stops every link (1008, a 4003 without getToken, a 1009 at the floor)
+      this._enterBackoff('connect', undefined, { code });
+    } else {
+      this._attempt = 0;
+      this._attemptConnect('connect');
+    }
+  }
+
+  /** Sends and waiting calls rejected with `closed` (a stop with `code`). */
+  _rejectPending(code) {
     for (const record of this._sends.values()) {
       this._o.clearTimeout(record.timer);
-      record.reject(failure());
+      record.reject(stoppedError(code));
     }
     this._sends.clear();
-    this._requests.forEach((request) => request.reject(failure()));
-    this._requests.clear();
-    this._waiting.splice(0).forEach((w) => w.reject(failure()));
-    // the app hears of the stop only once it is complete: a listener that calls connect() (and sends, subscribes)
-    // starts afresh, and nothing of the stop comes after to undo it
-    this._enter(State.CLOSED, { code, reason: reason || undefined });
-    if (report) {
-      this._emit('error', { code: REPORTED_CLOSE[code] || 'closed', closeCode: code, message: reason });
-    }
+    this._waiting.splice(0).forEach((w) => w.reject(stoppedError(code)));
+  }
+
+  /** Stopped, and no connect() from a listener of the stop is about to start it again. */
+  _closed() {
+    return this.state === State.CLOSED && !this._started;
   }
 
   // ---- heartbeat -----------------------------------------------------------------------------------------
@@ -795,6 +833,7 @@ export class GatewayClient {
     const last = this._positions.get(m.topic);
     if (last && last.epoch === m.epoch && m.offset <= last.offset) {
       this.stats.duplicates++;
+      this._reachedBeneath(m.topic, m.epoch, m.offset); // dropped as the app's by a `since` not yet granted
       return;
     }
     if (last && last.epoch === m.epoch && m.offset > last.offset + 1 && !last.jump && this._expectsEvery(m.topic)) {
@@ -833,6 +872,8 @@ export class GatewayClient {
       const last = this._positions.get(m.topic);
       if (!last || last.epoch !== m.epoch || last.offset < m.to) {
         this._positions.set(m.topic, { epoch: m.epoch, offset: m.to }); // never ask for a lost range again
+      } else {
+        this._reachedBeneath(m.topic, m.epoch, m.to); // nor report it again should that `since` be refused
       }
     }
     this._emit('gap', { topic: m.topic, epoch: m.epoch, from: m.from, to: m.to, reset: !!m.reset, detectedBy: 'gateway' });
@@ -841,10 +882,11 @@ export class GatewayClient {
   /**
    * The part of a gap the client did not deliver, or null when it delivered all of it: a `since` asked while live
    * messages were on their way (a topic already flowing) is answered from that offset, and what arrived meanwhile
-   * is not lost. Below the position of its epoch everything was delivered or already reported.
+   * is not lost. Below the position the client reached in its epoch everything was delivered or already reported;
+   * a `since` not yet granted is no such position (refused, what it covers was neither delivered nor reported).
    */
   _notDelivered(gap) {
-    const last = this._positions.get(gap.topic);
+    const last = this._reached(gap.topic);
     if (gap.reset || !last || last.epoch !== gap.epoch || typeof gap.from !== 'number' || gap.from > last.offset) {
       return gap;
     }
@@ -946,41 +988,48 @@ export class GatewayClient {
       outcomes.set(topic, new Promise((resolve, reject) => settle.set(topic, { resolve, reject })));
       outcomes.get(topic).catch(() => {}); // observed by waiters, if any
     }
-    const ws = this._ws;
     const ask = (chunk, attempt) => {
       // what the app changed its mind about meanwhile is settled by the app's own request
       const still = chunk.filter((t) => this._wants(kind, t));
       chunk.filter((t) => !still.includes(t)).forEach((t) => settle.get(t).resolve());
       if (still.length === 0) return;
       const chunkSince = since ? pick(since, still) : undefined;
-      this._request(kind, still, chunkSince).then(
-        () => still.forEach((t) => settle.get(t).resolve()),
+      let here = false;
+      // the answer on this link, applied as it is read: in the gateway's order with the app's own calls
+      const answered = (e) => {
+        here = true;
+        if (!e) {
+          still.forEach((t) => settle.get(t).resolve());
+          return;
+        }
+        if (TRANSIENT_REFUSALS.has(e.code)) {
+          const ceiling = Math.min(this._o.backoff.max, this._o.backoff.initial * 2 ** Math.min(attempt, 16));
+          const retry = {
+            timer: null,
+            // a link change keeps them (the next sync asks again); close() ends them
+            cancel: (failure) => still.forEach((t) => (failure ? settle.get(t).reject(failure) : settle.get(t).resolve())),
+          };
+          retry.timer = this._o.setTimeout(() => {
+            this._restoreRetries.delete(retry);
+            ask(still, attempt + 1);
+          }, ceiling / 2 + Math.floor(this._o.random() * ceiling / 2));
+          this._restoreRetries.add(retry);
+          return;
+        }
+        if (still.length > 1) {
+          still.forEach((t) => ask([t], 0));
+          return;
+        }
+        this._refusedForGood(kind, still[0], e);
+        settle.get(still[0]).reject(e);
+      };
+      // not answered here: answered through a later link's sync, which kept the books, or ended by a stop; per topic
+      this._request(kind, still, chunkSince, { answered }).then(
+        () => { if (!here) still.forEach((t) => settle.get(t).resolve()); },
         (e) => {
-          if (ws !== this._ws) { // answered through a later link's sync, which kept the books: per topic
-            still.forEach((t) => (e.code !== 'closed' && this._wants(kind, t)
-              ? settle.get(t).resolve() : settle.get(t).reject(e)));
-            return;
-          }
-          if (TRANSIENT_REFUSALS.has(e.code)) {
-            const ceiling = Math.min(this._o.backoff.max, this._o.backoff.initial * 2 ** Math.min(attempt, 16));
-            const retry = {
-              timer: null,
-              // a link change keeps them (the next sync asks again); close() ends them
-              cancel: (failure) => still.forEach((t) => (failure ? settle.get(t).reject(failure) : settle.get(t).resolve())),
-            };
-            retry.timer = this._o.setTimeout(() => {
-              this._restoreRetries.delete(retry);
-              ask(still, attempt + 1);
-            }, ceiling / 2 + Math.floor(this._o.random() * ceiling / 2));
-            this._restoreRetries.add(retry);
-            return;
-          }
-          if (still.length > 1) {
-            still.forEach((t) => ask([t], 0));
-            return;
-          }
-          this._refusedForGood(kind, still[0], e);
-          settle.get(still[0]).reject(e);
+          if (here) return;
+          still.forEach((t) => (e.code !== 'closed' && this._wants(kind, t)
+            ? settle.get(t).resolve() : settle.get(t).reject(e)));
         });
     };
     for (const chunk of this._chunks(kind, topics, since)) ask(chunk, 0);
@@ -1048,6 +1097,8 @@ export class GatewayClient {
     } else if (adds) {
       set.delete(topic);
       if (held) this._restore(kind === 'subscribe' ? 'unsubscribe' : 'unignore', [topic]);
+      // as an unsubscribe does: what is left (a `since` never granted) is no position of a topic that flows
+      if (kind === 'subscribe') this._forgetUncoveredPositions();
     } else if (held) {
       set.add(topic);
     }
@@ -1091,7 +1142,9 @@ export class GatewayClient {
     const request = m.id != null ? this._requests.get(m.id) : null;
     if (request) {
       this._requests.delete(m.id);
-      request.reject(new GatewayError(m.code, m.message, { id: m.id, topics: request.topics }));
+      const e = new GatewayError(m.code, m.message, { id: m.id, topics: request.topics });
+      request.answered?.(e);
+      request.reject(e);
       return;
     }
     this._emit('error', { code: m.code, message: m.message, id: m.id });
@@ -1101,6 +1154,7 @@ export class GatewayClient {
     const request = this._requests.get(m.id);
     if (!request) return;
     this._requests.delete(m.id);
+    request.answered?.(null);
     request.resolve(request.topics);
   }
 
@@ -1114,7 +1168,7 @@ export class GatewayClient {
     } catch (e) {
       return Promise.reject(e);
     }
-    if (this.state === State.CLOSED) return Promise.reject(new GatewayError('closed', 'the client is closed'));
+    if (this._closed()) return Promise.reject(new GatewayError('closed', 'the client is closed'));
     const { added, removed, since, forgotten, given } = record(list);
     const positions = { forgotten, given }; // what a refusal gives back, on whichever link it comes
     if (this.state !== State.CONNECTED || !this._ws) { // no link: also from a listener while one is torn down
@@ -1124,11 +1178,6 @@ export class GatewayClient {
         this._wakeUp();
       });
     }
-    const request = this._request(kind, list, since, positions);
-    const ws = this._ws;
-    // Only an answer on the link the request went out on is the gateway's answer to it; one carried to a later link
-    // was settled by that link's sync, which keeps the books, and `closed` is no answer at all.
-    const here = () => ws === this._ws;
     const isSubs = kind === 'subscribe' || kind === 'unsubscribe';
     const set = isSubs ? this._subs : this._ignores;
     const book = isSubs ? this._inFlight.subs : this._inFlight.ignores;
@@ -1139,8 +1188,11 @@ export class GatewayClient {
       if (!book.has(t)) book.set(t, []);
       book.get(t).push({ call, target: adds, beneath });
     }
-    const settle = (granted) => {
-      if (!here()) return;
+    // The gateway's answer, applied as it is read: the lines after it in the frame (live messages, a gap) come from
+    // a gateway that applied it. Only an answer on the link the request went out on is its answer: one carried to a
+    // later link is settled by that link's sync, which keeps the books, and `closed` is no answer at all.
+    const answered = (e) => {
+      const granted = !e;
       for (const t of list) {
         const calls = book.get(t);
         const at = calls ? calls.findIndex((c) => c.call === call) : -1;
@@ -1153,22 +1205,27 @@ export class GatewayClient {
         if (calls.length === 0) book.delete(t);
       }
       list.forEach((t) => this._positionsAnswered(positions, t, !granted));
+      if (!granted && kind === 'subscribe') this._forgetUncoveredPositions(); // as an unsubscribe would
     };
-    request.then(() => settle(true), (e) => { if (e.code !== 'closed') settle(false); });
-    return request;
+    return this._request(kind, list, since, { ...positions, answered });
   }
 
-  /** `positions`: what the app's call did to positions ({forgotten, given}), kept with it should the link drop. */
-  _request(kind, topics, since, positions = {}) {
+  /**
+   * `call`, for the app's own calls: what it did to positions ({forgotten, given}), kept with it should the link drop,
+   * and `answered(error or null)`, run as the answer is read on this link (a request too big to write: at once).
+   */
+  _request(kind, topics, since, call = {}) {
     const id = `r-${this._nextId++}`;
     const frame = { type: kind, id, topics };
     if (since && Object.keys(since).length > 0) frame.since = since;
     const line = JSON.stringify(frame);
     if (this._tooBig(line)) {
-      return Promise.reject(new GatewayError('message_too_big', `${kind} request exceeds ${this._frameLimit} bytes`));
+      const e = new GatewayError('message_too_big', `${kind} request exceeds ${this._frameLimit} bytes`);
+      call.answered?.(e);
+      return Promise.reject(e);
     }
     return new Promise((resolve, reject) => {
-      this._requests.set(id, { kind, topics, resolve, reject, ...positions });
+      this._requests.set(id, { kind, topics, resolve, reject, ...call });
       this._write(line);
     });
   }
@@ -1288,11 +1345,36 @@ export class GatewayClient {
 
   /** The position the client itself reached (a message delivered, a gap): beneath any `since` not yet granted. */
   _reached(topic) {
+    const bottom = this._pendingBottom(topic);
+    return bottom ? bottom.replaced : this._positions.get(topic);
+  }
+
+  /**
+   * The oldest of the `since`s not yet granted that the topic's position stands on (each replaced the one before),
+   * whose `replaced` is what the client reached; null when the position is no such `since`.
+   */
+  _pendingBottom(topic) {
+    const pending = this._sinceGiven.get(topic);
+    if (!pending) return null;
     let position = this._positions.get(topic);
-    for (const given of [...(this._sinceGiven.get(topic) || [])].reverse()) {
-      if (given.position === position) position = given.replaced;
+    let bottom = null;
+    for (let i = pending.length - 1; i >= 0; i--) {
+      if (pending[i].position === position) {
+        bottom = pending[i];
+        position = bottom.replaced;
+      }
     }
-    return position;
+    return bottom;
+  }
+
+  /**
+   * A message dropped (or a gap reported) beneath a `since` not yet granted: the client reached it, so a refusal
+   * goes back to it, not before it (where the next message would report what the client itself threw away).
+   */
+  _reachedBeneath(topic, epoch, offset) {
+    const bottom = this._pendingBottom(topic);
+    const reached = bottom?.replaced;
+    if (bottom && (!reached || reached.epoch !== epoch || reached.offset < offset)) bottom.replaced = { epoch, offset };
   }
 
   /** Records that a call set `topic`'s position from the app's `since`, until the gateway answers the call. */
@@ -1316,6 +1398,7 @@ export class GatewayClient {
     pending.splice(at, 1);
     if (pending.length === 0) this._sinceGiven.delete(topic);
     if (!refused) return;
+    this._takenBack.set(given.position, given.replaced); // for an unsubscribe in flight that forgot it
     const later = pending.find((g) => g.replaced === given.position);
     if (later) later.replaced = given.replaced;
     else if (this._positions.get(topic) !== given.position) return;
@@ -1325,15 +1408,24 @@ export class GatewayClient {
 
   /**
    * A call's positions follow the gateway's verdict on one of its topics: a refused `since` is taken back, and the
-   * positions a refused unsubscribe forgot come back where a subscription covers them again. `closed` (a stop) is
-   * no verdict: the call's topics wait for the next connect(), with their positions.
+   * positions a refused unsubscribe forgot come back where a subscription covers them again (one that was a `since`
+   * refused meanwhile as what it went back to, and beneath a `since` given since then that is not yet answered).
+   * `closed` (a stop) is no verdict: the call's topics wait for the next connect(), with their positions.
    */
   _positionsAnswered(call, topic, refused) {
     const given = call.given?.get(topic);
     if (given) this._answerSince(topic, given, refused);
     if (!refused || !call.forgotten) return;
-    for (const [t, position] of call.forgotten) {
-      if (!this._positions.has(t) && this._covered(t)) this._positions.set(t, position);
+    for (const [t, forgotten] of call.forgotten) {
+      let position = forgotten;
+      while (position && this._takenBack.has(position)) position = this._takenBack.get(position);
+      if (!position || !this._covered(t)) continue;
+      const bottom = this._pendingBottom(t);
+      if (!bottom) {
+        if (!this._positions.has(t)) this._positions.set(t, position);
+      } else if (!bottom.replaced) {
+        bottom.replaced = position;
+      }
     }
   }
 
@@ -1380,7 +1472,6 @@ function pick(since, topics) {
   return Object.keys(picked).length > 0 ? picked : undefined;
 }
 
-/** `promise`, or a rejection after `ms` on the client's clock. */
 /** `promise`, or a `timeout` error after `ms`; the timer's cancel sits in `cancels` meanwhile (a stop clears it). */
 function withTimeout(promise, ms, clock, message, cancels) {
   let timer = null;
