@@ -450,6 +450,9 @@ public final class ClientSession implements Subscriber {
         if (handed > countedWhenHeld) {
             services.metrics().delivered(handed - countedWhenHeld, List.of());
         }
+        if (recovery.lostToCompaction() > 0) { // held past the bound, and the replay did not bring them back
+            services.metrics().dropped("recovery_overflow", recovery.lostToCompaction());
+        }
     }
 
     private Map<String, SessionState.Position> sincePositions(ClientRequest request)
@@ -499,12 +502,29 @@ public final class ClientSession implements Subscriber {
             return;
         }
         List<TopicDelivery> held = recovery.heldInOrder();
+        long messages = held.stream().filter(delivery -> !delivery.isControl()).count();
         if (ignores(topic)) { // held before the ignore: the ignore check of live delivery applies now
-            services.metrics().ignoredBySession(held.stream().filter(delivery -> !delivery.isControl()).count());
+            services.metrics().ignoredBySession(messages + recovery.compactedMessages());
             return;
         }
         // still owed through a pattern: what was held for the replay goes out live, as the pattern sends it
         held.forEach(this::deliver);
+        if (recovery.compactedMessages() > 0) { // held past the bound: they went out as gaps
+            services.metrics().dropped("recovery_overflow", recovery.compactedMessages());
+        }
+    }
+
+    /**
+     * More is held for recoveries than the browser may have pending: every recovering topic keeps only the offset
+     * ranges it holds, which the replays fill in (what a replay does not bring becomes a gap), so what stays held is a
+     * few gap lines and the next compaction is a bound's worth of messages away.
+     */
+    private void compactHeld() {
+        heldForRecovery = 0;
+        for (TopicRecovery recovery : recovering.values()) {
+            recovery.compact();
+            heldForRecovery += recovery.heldSize();
+        }
     }
 
     private boolean coveredByPattern(String topic) {
@@ -668,8 +688,7 @@ public final class ClientSession implements Subscriber {
                 // the replay that follows it for repeats of what the gap skipped
                 heldForRecovery += recovery.hold(delivery);
                 if (heldForRecovery > services.config().client().maxOutboundBytes()) {
-                    // more than the browser may have pending: kept as the ranges it spans, which the replay fills
-                    heldForRecovery += recovery.compact();
+                    compactHeld();
                 }
                 return true;
             }

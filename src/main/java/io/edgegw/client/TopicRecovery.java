@@ -2,6 +2,7 @@ package io.edgegw.client;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 import io.edgegw.fanout.TopicDelivery;
 
@@ -20,6 +21,11 @@ final class TopicRecovery {
     private long heldSize;
     /** Live topic messages handed over to be held, compacted ones included: the fan-out counted them delivered. */
     private long handedOver;
+    /** Held messages kept only as ranges since, and those ranges: what a replay must bring back. */
+    private long compactedMessages;
+    private List<TopicDelivery.Gap> compactedRanges = List.of();
+    /** Of {@link #compactedMessages}, those the last {@link #release} did not bring back from the replay. */
+    private long lostToCompaction;
 
     TopicRecovery(long request, String epoch, long since) {
         this.request = request;
@@ -41,12 +47,15 @@ final class TopicRecovery {
      * Keeps what is held as the ranges it spans instead (a gap per run of one epoch; resets stay), when it has grown
      * past what the browser may have pending: the replay normally brings those messages again, and release cuts each
      * held gap to what the replay did not deliver, so the browser loses only what the replay cannot give, and is told
-     * of it. Returns by how much that shrank what is held (zero or less).
+     * of it.
      */
-    long compact() {
+    void compact() {
         List<TopicDelivery> ranges = new ArrayList<>();
         long size = 0;
         for (TopicDelivery live : held) {
+            if (!live.isControl()) {
+                compactedMessages++;
+            }
             TopicDelivery.Gap range = live.isControl() ? live.gap()
                     : new TopicDelivery.Gap(live.epoch(), live.offset(), live.offset());
             TopicDelivery last = ranges.isEmpty() ? null : ranges.get(ranges.size() - 1);
@@ -60,10 +69,29 @@ final class TopicRecovery {
             ranges.add(kept);
             size += kept.payloadLength();
         }
-        long shrunk = size - heldSize;
         held = ranges;
         heldSize = size;
-        return shrunk;
+        compactedRanges = ranges.stream().map(TopicDelivery::gap).filter(Objects::nonNull).toList();
+    }
+
+    /** Held messages kept only as ranges: lost to the browser unless a replay brings them back. */
+    long compactedMessages() {
+        return compactedMessages;
+    }
+
+    /** Compacted messages the last {@link #release} did not bring back from its replay (they went out as gaps). */
+    long lostToCompaction() {
+        return lostToCompaction;
+    }
+
+    private boolean inCompactedRange(TopicDelivery message) {
+        for (TopicDelivery.Gap range : compactedRanges) {
+            if (range.epoch().equals(message.epoch()) && range.from() <= message.offset()
+                    && message.offset() <= range.to()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Chars (bytes for binary frames) of what is held. */
@@ -94,11 +122,13 @@ final class TopicRecovery {
         return handedOver;
     }
 
-    /** Asked again: what the earlier question held is still to be released, after the new replay. */
+    /** Asked again (right after this one was made): what the earlier question held is still to be released. */
     void takeOver(TopicRecovery replaced) {
-        held.addAll(0, replaced.held);
+        held.addAll(replaced.held);
         heldSize += replaced.heldSize;
         handedOver += replaced.handedOver;
+        compactedMessages += replaced.compactedMessages;
+        compactedRanges = replaced.compactedRanges;
     }
 
     /**
@@ -123,12 +153,17 @@ final class TopicRecovery {
                 }
             }
         }
+        long refilled = 0;
         for (TopicDelivery message : replay) {
             if (message.epoch().equals(epoch) && message.offset() > last) {
                 out.add(message);
                 last = message.offset();
+                if (compactedMessages > 0 && inCompactedRange(message)) {
+                    refilled++;
+                }
             }
         }
+        lostToCompaction = Math.max(0, compactedMessages - refilled);
         for (TopicDelivery live : held) {
             if (!live.isControl()) {
                 if (!live.epoch().equals(epoch) || live.offset() > last) {

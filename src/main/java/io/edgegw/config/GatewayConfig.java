@@ -188,7 +188,8 @@ public interface GatewayConfig {
 
         /**
          * Bytes a session may have written and not yet flushed to its socket; beyond it the session is a slow
-         * consumer and is closed with 4002.
+         * consumer and is closed with 4002. Also what a session may hold for its recoveries while replays are
+         * awaited; past it only the offset ranges held are kept, which the replays fill in.
          */
         @WithName("max-outbound-bytes")
         @WithDefault("4194304")

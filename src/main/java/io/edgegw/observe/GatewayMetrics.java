@@ -34,7 +34,7 @@ import io.vertx.core.Context;
 public class GatewayMetrics implements FanoutListener {
 
     public static final List<String> DROP_REASONS = List.of("duplicate", "slow_consumer", "malformed", "overload",
-            "unsubscribed", "held_overflow");
+            "unsubscribed", "held_overflow", "recovery_overflow");
     public static final List<String> SEND_OUTCOMES = List.of("acked", "nacked", "expired", "rejected");
     public static final List<String> RECONNECT_CODES = List.of("1000", "1001", "1002", "1006", "1008", "1009", "1011",
             "1012", "1013", "connect_failed", "probe_failed", "pong_timeout", "protocol_error", "other");

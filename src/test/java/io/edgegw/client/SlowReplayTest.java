@@ -109,6 +109,7 @@ class SlowReplayTest {
     @Test
     void whatWasHeldPastTheBoundIsAGapWhenTheRecoveryIsCalledOff() {
         int held = 2 * BOUND / PADDING.length();
+        double droppedBefore = Scrape.value("gateway_messages_dropped_total", "reason=\"recovery_overflow\"");
         List<JsonObject> frames = unsubscribedWhileRecovering("slow-past-bound", held, false);
         // the held ones, 2..held+1, as one range (those held since the last compaction still as messages)
         List<Integer> messages = numbers(frames, "message");
@@ -120,6 +121,8 @@ class SlowReplayTest {
         assertThat(gaps).hasSize(1);
         assertThat(gaps.get(0).getLong("to") - gaps.get(0).getLong("from") + 1).isEqualTo(held - stillMessages.size());
         assertThat(frames.indexOf(gaps.get(0))).as("in its place").isEqualTo(2);
+        assertThat(Scrape.value("gateway_messages_dropped_total", "reason=\"recovery_overflow\""))
+                .as("each message of the range counted as dropped").isEqualTo(droppedBefore + held - stillMessages.size());
     }
 
     @Test

@@ -120,6 +120,8 @@ class TopicRecoveryTest {
         assertThat(recovery.handedOver()).as("what the fan-out counted as delivered").isEqualTo(17);
         assertThat(shown(recovery.release(null, replay(41, 60)))).as("all of it from the replay, no gap")
                 .hasSize(20).startsWith("e1:41").endsWith("e1:60").noneMatch(line -> line.contains("gap"));
+        assertThat(recovery.compactedMessages()).isEqualTo(17);
+        assertThat(recovery.lostToCompaction()).isZero();
     }
 
     @Test
@@ -131,6 +133,20 @@ class TopicRecoveryTest {
         recovery.compact();
         assertThat(shown(recovery.release(null, replay(41, 46)))).containsExactly("e1:41", "e1:42", "e1:43", "e1:44",
                 "e1:45", "e1:46", gapLine("e1", 47, 50));
+        assertThat(recovery.lostToCompaction()).as("47..50: counted as dropped").isEqualTo(4);
+    }
+
+    @Test
+    void compactedMessagesAreLostWhenTheAnswerIsAGap() {
+        TopicRecovery recovery = new TopicRecovery(1, "e1", 40);
+        for (long offset = 44; offset <= 50; offset++) {
+            recovery.hold(message("e1", offset));
+        }
+        recovery.compact();
+        recovery.hold(message("e1", 51));
+        assertThat(shown(recovery.release(gap("e1", 41, 51), List.of()))).containsExactly(gapLine("e1", 41, 43),
+                gapLine("e1", 44, 50), "e1:51");
+        assertThat(recovery.lostToCompaction()).isEqualTo(7);
     }
 
     @Test
