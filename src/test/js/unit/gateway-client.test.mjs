@@ -1526,7 +1526,7 @@ test('a since a stop left standing and the next session refused is forgotten: a 
   await settle();
   first.drop(4001, 'replaced'); // before the answer
   client.connect();
-  await settle();
+  await clock.advance(500); // the backoff wait of a connect() soon after a stop by the gateway
   const second = FakeSocket.last();
   second.welcome({ session: 's-2', restored: null });
   await settle();
@@ -1634,7 +1634,7 @@ test('a listener that drops the link in the frame carrying the refusal of a sinc
     'the resume asks from what was delivered: from 9, 6..9 would be lost');
 });
 
-test('connect() from an error listener against a gateway that stops every link waits a growing backoff; a later connect() does not', async () => {
+test('connect() from an error listener against a gateway that stops every link waits a growing backoff; a connect() after the window does not', async () => {
   const client = newClient();
   client.on('error', () => client.connect()); // "always stay connected"
   client.connect();
@@ -1656,6 +1656,7 @@ test('connect() from an error listener against a gateway that stops every link w
   const socket = await connected(deliberate);
   socket.drop(1008, 'origin not allowed');
   assert.equal(deliberate.state, State.CLOSED);
+  await clock.advance(1000); // the stop's backoff window (attempt 0): a connect() within it waits, see below
   deliberate.connect(); // the app's own, once the stop was heard
   assert.equal(deliberate.state, State.PROBING, 'at once');
   await settle();
@@ -1727,7 +1728,7 @@ test('a since a stop left standing, refused with the app\'s own subscribe of the
   await settle();
   first.drop(4001, 'replaced');
   client.connect();
-  await settle();
+  await clock.advance(500); // the backoff wait of a connect() soon after a stop by the gateway
   const second = FakeSocket.last();
   second.welcome({ session: 's-2', restored: null });
   await settle();
@@ -1740,4 +1741,217 @@ test('a since a stop left standing, refused with the app\'s own subscribe of the
   await assert.rejects(own, { code: 'not_allowed' });
   assert.deepEqual(client.subscriptions, []);
   assert.deepEqual(client.positions(), {}, 'what positions() gives, the app passes back as since');
+});
+
+// ---- verdicts of calls that waited for a link, restore retries over a lost link, connect() soon after a stop -----
+
+test('a refused unsubscribe that waited for the link gives its position back before the lines after the refusal: what they skip is reported', async () => {
+  const paths = ['made without a link', 'whose answer the link did not live to carry', 'whose restore the link did not live to carry'];
+  for (const path of paths) {
+    FakeSocket.reset();
+    const client = newClient();
+    client.subscribe('a/t');
+    const first = await connected(client);
+    first.receive(at(50));
+    let unsubscribing;
+    if (path === 'whose answer the link did not live to carry') {
+      unsubscribing = client.unsubscribe('a/t');
+      await settle();
+      assert.equal(first.sentOfType('unsubscribe').length, 1);
+      first.drop(1006);
+    } else {
+      first.drop(1006);
+      unsubscribing = client.unsubscribe('a/t');
+    }
+    unsubscribing.catch(() => {});
+    await clock.advance(500);
+    let socket = FakeSocket.last();
+    socket.welcome({ session: 's-1', restored: { subscriptions: ['a/t'], ignores: [] } });
+    await settle();
+    if (path === 'whose restore the link did not live to carry') {
+      assert.equal(socket.sentOfType('unsubscribe').length, 1);
+      socket.drop(1006);
+      await clock.advance(1000); // the second failure in a row
+      socket = FakeSocket.last();
+      socket.welcome({ session: 's-1', restored: { subscriptions: ['a/t'], ignores: [] } });
+      await settle();
+    }
+    const [request] = socket.sentOfType('unsubscribe');
+    // the gateway keeps a/t, restored from what it wrote (the client no longer gave its position): 51..52, which the
+    // lost link swallowed, never come
+    socket.receive({ type: 'error', id: request.id, code: 'bad_request', message: 'no' }, at(53));
+    assert.deepEqual(client.subscriptions, ['a/t'], path);
+    assert.deepEqual(client.events.gap.map((g) => [g.from, g.to, g.detectedBy]), [[51, 52, 'client']],
+      `${path}: judged from 50, as an unsubscribe refused online is`);
+    assert.deepEqual(client.positions(), { 'a/t': { epoch: 'e1', offset: 53 } }, path);
+    await assert.rejects(unsubscribing, { code: 'bad_request' });
+  }
+});
+
+test('a call waiting on a restore refused with rate_limited stays pending when the link drops before the retry, and settles with the next link\'s answer', async () => {
+  for (const answer of ['refused', 'granted']) {
+    FakeSocket.reset();
+    const client = newClient();
+    const first = await connected(client);
+    first.drop(1006);
+    let outcome = 'pending';
+    client.subscribe('x/t').then(() => { outcome = 'resolved'; }, (e) => { outcome = `rejected ${e.code}`; });
+    const second = await welcomedAsNewSession();
+    const [slow] = second.sentOfType('subscribe');
+    second.receive({ type: 'error', id: slow.id, code: 'rate_limited', message: 'slow down' });
+    second.drop(1006); // before the retry
+    await settle();
+    assert.equal(outcome, 'pending', `${answer}: the gateway granted nothing yet`);
+    await clock.advance(1000);
+    const third = FakeSocket.last();
+    third.welcome({ session: 's-3', restored: null });
+    await settle();
+    const [again] = third.sentOfType('subscribe');
+    assert.deepEqual(again.topics, ['x/t'], `${answer}: asked again`);
+    third.receive(answer === 'granted' ? { type: 'subscribed', id: again.id, topics: ['x/t'] }
+      : { type: 'error', id: again.id, code: 'not_allowed', message: 'no' });
+    await settle();
+    assert.equal(outcome, answer === 'granted' ? 'resolved' : 'rejected not_allowed');
+    assert.deepEqual(client.subscriptions, answer === 'granted' ? ['x/t'] : [], answer);
+  }
+});
+
+test('a since refused with rate_limited on a link that then drops is not taken as reached: a since behind it is asked as given', async () => {
+  const client = newClient();
+  const first = await connected(client);
+  first.drop(1006);
+  client.subscribe('x/t', { since: { 'x/t': { epoch: 'e1', offset: 41 } } }).catch(() => {});
+  const second = await welcomedAsNewSession();
+  const [slow] = second.sentOfType('subscribe');
+  assert.deepEqual(slow.since, { 'x/t': { epoch: 'e1', offset: 41 } });
+  second.receive({ type: 'error', id: slow.id, code: 'rate_limited', message: 'slow down' });
+  second.drop(1006); // before the retry
+  await settle();
+  client.subscribe('x/t', { since: { 'x/t': { epoch: 'e1', offset: 20 } } }).catch(() => {}); // the app has only 20
+  await clock.advance(1000);
+  const third = FakeSocket.last();
+  third.welcome({ session: 's-3', restored: null });
+  await settle();
+  assert.deepEqual(third.sentOfType('subscribe').map((r) => r.since), [{ 'x/t': { epoch: 'e1', offset: 20 } }],
+    'the gateway never granted 41: asked from it, 21..41 would be lost');
+});
+
+test('connect() after an await or a timer in a listener of a stop by the gateway waits a growing backoff, until a link stands for stableAfter', async () => {
+  const later = {
+    'an await': async (fn) => { await null; fn(); },
+    'a microtask': (fn) => queueMicrotask(fn),
+    'a timer of 0 ms': (fn) => clock.setTimeout(fn, 0),
+  };
+  for (const [how, defer] of Object.entries(later)) {
+    FakeSocket.reset();
+    const client = newClient();
+    client.on('error', () => defer(() => client.connect())); // "always stay connected", after some async work
+    client.connect();
+    const delays = [];
+    let socket = null;
+    for (let i = 0; i < 4; i++) {
+      await settle();
+      assert.equal(FakeSocket.instances.length, i + 1, `${how}: one link per wait`);
+      socket = FakeSocket.last();
+      socket.welcome({ session: `s-${i}` });
+      socket.drop(1008, 'origin not allowed'); // accepted and closed at once
+      await clock.advance(0);
+      assert.equal(client.state, State.BACKOFF, how);
+      delays.push(client.states.at(-1).delay);
+      await clock.advance(client.states.at(-1).delay);
+    }
+    assert.deepEqual(delays, [500, 1000, 2000, 4000], `${how}: random 0.5 of a ceiling that doubles per stop`);
+    await settle();
+    socket = FakeSocket.last();
+    socket.welcome({ session: 's-stable' });
+    await clock.advance(30000); // stableAfter
+    socket.drop(1008, 'origin not allowed');
+    await clock.advance(0);
+    assert.deepEqual([client.state, client.states.at(-1).delay], [State.BACKOFF, 500],
+      `${how}: a link stood for stableAfter, attempt 0`);
+    client.close();
+  }
+});
+
+test('connect() after the app\'s own close() starts at once, also right after a stop by the gateway', async () => {
+  const client = newClient();
+  let socket = await connected(client);
+  client.close();
+  client.connect();
+  assert.equal(client.state, State.PROBING, 'after a close() of a running client');
+  await settle();
+  socket = FakeSocket.last();
+  socket.welcome({ session: 's-2' });
+  await settle();
+  socket.drop(1008, 'origin not allowed');
+  client.connect();
+  assert.equal(client.state, State.BACKOFF, 'within the stop\'s backoff window');
+  client.close();
+  client.connect();
+  assert.equal(client.state, State.PROBING, 'the app closed it: its connect() is its own');
+});
+
+test('a since given by a listener that connects and closes again during a stop is no since in flight: a later since behind it asks from it', async () => {
+  const client = newClient();
+  const socket = await connected(client);
+  let call = null;
+  client.on('state', (e) => {
+    if (e.state !== State.CLOSED || call) return;
+    client.connect();
+    call = client.subscribe('x/t', { since: { 'x/t': { epoch: 'e1', offset: 41 } } });
+    call.catch(() => {});
+    client.close();
+  });
+  socket.drop(4001, 'replaced');
+  await assert.rejects(call, { code: 'closed' });
+  assert.deepEqual(client.positions(), { 'x/t': { epoch: 'e1', offset: 41 } }, 'the stop left the since standing');
+  client.connect();
+  await clock.advance(500); // the backoff wait of a connect() soon after a stop by the gateway
+  const next = FakeSocket.last();
+  next.welcome({ session: 's-2', restored: null });
+  await settle();
+  const [restore] = next.sentOfType('subscribe');
+  assert.deepEqual(restore.since, { 'x/t': { epoch: 'e1', offset: 41 } });
+  next.receive({ type: 'subscribed', id: restore.id, topics: ['x/t'] });
+  client.subscribe('x/t', { since: { 'x/t': { epoch: 'e1', offset: 30 } } });
+  await settle();
+  const [, later] = next.sentOfType('subscribe');
+  assert.deepEqual(later.since, { 'x/t': { epoch: 'e1', offset: 41 } },
+    'the gateway delivers after 41: asked from 30, 31..41 would come twice');
+});
+
+test('close() or reconnect() from a state listener on connected: no welcome event for the link it let go', async () => {
+  for (const call of ['close', 'reconnect']) {
+    FakeSocket.reset();
+    const client = newClient();
+    const heard = [];
+    client.on('state', (e) => {
+      heard.push(e.state);
+      if (e.state === State.CONNECTED && heard.filter((s) => s === State.CONNECTED).length === 1) client[call]();
+    });
+    client.on('welcome', () => heard.push(`welcome in ${client.state}`));
+    await connected(client);
+    const after = call === 'close' ? State.CLOSED : State.BACKOFF;
+    assert.deepEqual(heard, [State.PROBING, State.CONNECTING, State.CONNECTED, after], call);
+    assert.deepEqual(client.events.welcome, [], call);
+  }
+});
+
+test('subscribe with since on a topic no subscription covers asks from the app\'s position, not from messages that came after the unsubscribe', async () => {
+  const client = newClient();
+  const socket = await flowingAt5(client);
+  const leaving = client.unsubscribe('a/t');
+  await settle();
+  const [request] = socket.sentOfType('unsubscribe');
+  // on their way before the answer: delivered, yet no subscription of the client's stands behind them
+  socket.receive(at(6), at(7), { type: 'unsubscribed', id: request.id, topics: ['a/t'] });
+  await leaving;
+  assert.deepEqual(delivered(client), [1, 2, 3, 4, 5, 6, 7]);
+  const again = client.subscribe('a/t', { since: { 'a/t': { epoch: 'e1', offset: 5 } } }); // the app kept 5
+  await settle();
+  const [, resubscribe] = socket.sentOfType('subscribe');
+  assert.deepEqual(resubscribe.since, { 'a/t': { epoch: 'e1', offset: 5 } }, 'asked from 7, the app would miss 6..7');
+  socket.receive({ type: 'subscribed', id: resubscribe.id, topics: ['a/t'] }, at(6), at(7), at(8));
+  assert.deepEqual(await again, ['a/t']);
+  assert.deepEqual(delivered(client).slice(7), [6, 7, 8], 'what the app asked for comes');
 });

@@ -152,9 +152,13 @@ export function topicMatches(pattern, topic) {
  * Full-jitter backoff: a uniform delay in [0, min(max, initial * multiplier^attempt)). Spreading reconnects over
  * the whole window is what keeps thousands of browsers from arriving together after a gateway restart.
  */
-export function backoffDelay(attempt, { initial, max, multiplier }, random) {
-  const ceiling = Math.min(max, initial * Math.pow(multiplier, Math.min(attempt, 64)));
-  return Math.floor(random() * ceiling);
+export function backoffDelay(attempt, policy, random) {
+  return Math.floor(random() * backoffCeiling(attempt, policy));
+}
+
+/** The backoff window of an attempt: min(max, initial * multiplier^attempt). */
+function backoffCeiling(attempt, { initial, max, multiplier }) {
+  return Math.min(max, initial * Math.pow(multiplier, Math.min(attempt, 64)));
 }
 
 /**
@@ -273,12 +277,17 @@ export class GatewayClient {
     this._takenBack = new WeakMap();
     /** While a stop's `state` and `error` events are heard: a connect() from a listener takes effect after them. */
     this._stopping = false;
+    /** The last stop by the gateway no connect() followed yet: {at, attempt, code}; null after the app's close(). */
+    this._gatewayStop = null;
 
     this._nextId = 1;
     // request id → {kind, topics, resolve, reject, and for the app's calls what they did to positions: forgotten,
-    // given}, written on the current link
+    // given; for restores heard(topic, error or null): a topic's verdict when a later link's sync answers it},
+    // written on the current link
     this._requests = new Map();
-    this._waiting = []; // requests made without a link (and those a lost link left): settled by the next sync
+    // requests made without a link (and those a lost link left, and the restore retries it cut short): settled by the
+    // next sync
+    this._waiting = [];
     this._sends = new Map(); // send id → record, in call order: queued (not written) and in flight (written)
     this._outbox = []; // {line, record}: lines waiting for the next frame (record: the send's, if it is one)
     this._flushScheduled = false;
@@ -299,7 +308,10 @@ export class GatewayClient {
 
   /**
    * Starts (or restarts after a stop) connecting. Idempotent while running. From a listener of a stop, it takes effect
-   * once every listener heard the stop, and after a stop by the gateway through a backoff wait.
+   * once every listener heard the stop. After a stop by the gateway the attempt count is kept (a link that stands for
+   * stableAfter resets it), and within the stop's backoff window, from a listener or after it awaited something, it
+   * goes through a backoff wait: an app that connects whenever it is stopped does not hammer a gateway that stops
+   * every link (1008, a 4003 without getToken, a 1009 at the floor).
    */
   connect() {
     if (this._stopping) { // from a listener of a stop: once every listener heard it (see _stop)
@@ -308,14 +320,26 @@ export class GatewayClient {
     }
     if (this._started && this.state !== State.CLOSED && this.state !== State.IDLE) return this;
     this._started = true;
-    this._attempt = 0;
+    const stop = this._gatewayStop;
+    this._gatewayStop = null;
+    if (!stop) {
+      this._attempt = 0;
+    } else if (this._o.now() - stop.at < backoffCeiling(stop.attempt, this._o.backoff)) {
+      this._attempt = stop.attempt;
+      this._enterBackoff('connect', undefined, { code: stop.code });
+      return this;
+    }
     this._attemptConnect('connect');
     return this;
   }
 
-  /** Closes the link with 1000 (the gateway ends the session) and stops. Pending sends reject with `closed`. */
+  /**
+   * Closes the link with 1000 (the gateway ends the session) and stops. Pending sends reject with `closed`. The next
+   * connect() starts at once, from attempt 0, also after a stop by the gateway.
+   */
   close() {
     this._started = false;
+    this._gatewayStop = null;
     if (this.state !== State.CLOSED) this._stop(1000, 'closed by the client', false, false);
   }
 
@@ -685,6 +709,7 @@ export class GatewayClient {
 
   /** `byGateway`: the gateway closed the link (a close code that says not to come back), not the app's close(). */
   _stop(code, reason, report, byGateway = true) {
+    this._gatewayStop = null;
     this._cancelRestoreRetries(stoppedError(code));
     this._attemptWork.forEach((cancel) => cancel()); // no timer or request outlives the stop
     this._attemptWork.clear();
@@ -695,7 +720,6 @@ export class GatewayClient {
     }
     this._started = false;
     this._resume = null;
-    this._sinceGiven.clear(); // positions given by calls the stop leaves unanswered stand, for the next connect()
     this._rejectPending(code);
     // the app hears of the stop only once it is complete, and every listener hears it before what a connect() from
     // one of them starts (what they send or subscribe after it waits for that link): nothing of the stop comes
@@ -712,9 +736,10 @@ export class GatewayClient {
     if (!this._started) {
       // no listener connected, or one closed again: what they asked meanwhile has no link to wait for
       this._rejectPending(code);
+      // a connect() the app makes later (after an await, a timer) meets the stop's backoff (see connect())
+      if (byGateway) this._gatewayStop = { at: this._o.now(), attempt: this._attempt, code };
     } else if (byGateway) {
-      // after a jittered wait, as after a failed attempt, the count kept: an app that connects whenever it is
-      // stopped does not hammer a gateway that stops every link (1008, a 4003 without getToken, a 1009 at the floor)
+      // after a jittered wait, as after a failed attempt, the count kept (see connect())
       this._enterBackoff('connect', undefined, { code });
     } else {
       this._attempt = 0;
@@ -724,6 +749,8 @@ export class GatewayClient {
 
   /** Sends and waiting calls rejected with `closed` (a stop with `code`). */
   _rejectPending(code) {
+    // positions given by calls the stop leaves unanswered stand, for the next connect(), as given: no answer comes
+    this._sinceGiven.clear();
     for (const record of this._sends.values()) {
       this._o.clearTimeout(record.timer);
       record.reject(stoppedError(code));
@@ -911,9 +938,13 @@ export class GatewayClient {
     this._stateTimer = this._o.setTimeout(() => { this._attempt = 0; }, this._o.backoff.stableAfter);
     // the session is brought back before the app hears of the link: what its listeners write comes after the
     // restore and after the sends that were waiting, in call order
+    const ws = this._ws;
     this._sync(w.restored ?? null);
     this._resendAndFlushSends(newSession);
+    // not for a link a listener let go meanwhile (close(), reconnect()): its listeners heard what came after it
+    if (this._ws !== ws) return;
     this._emit('state', entered);
+    if (this._ws !== ws) return;
     this._emit('welcome', { session: w.session, resumed, restored: w.restored ?? null });
   }
 
@@ -956,14 +987,24 @@ export class GatewayClient {
       const since = kind === 'subscribe' ? this._recoverySince(topics) : undefined;
       outcomes[kind] = this._restore(kind, topics, since);
     }
-    // requests made while there was no link settle with the outcome of their own topics
+    // requests made while there was no link settle with the outcome of their own topics; what they did to positions
+    // (and a restore carried here, its own outcome) follows each verdict as it is read, in the gateway's order: the
+    // lines after it in the frame come from a gateway that applied it
     for (const waiter of this._waiting.splice(0)) {
       const answers = [];
       for (const topic of waiter.topics) {
         const outcome = outcomes[waiter.kind]?.get(topic)
           ?? (waiter.kind === 'subscribe' && askedFor(topic) ? early.outcomes.get(topic) : undefined);
-        this._positionsFollow(waiter, topic, outcome);
-        if (outcome) answers.push(outcome);
+        const heard = (e) => {
+          waiter.heard?.(topic, e);
+          this._positionsAnswered(waiter, topic, !!e && e.code !== 'closed'); // `closed` (a stop) is no verdict
+        };
+        if (outcome) {
+          outcome.follow(heard);
+          answers.push(outcome.promise);
+        } else {
+          heard(null); // nothing asked: the gateway kept it
+        }
       }
       if (answers.length === 0) {
         waiter.resolve(waiter.topics);
@@ -978,20 +1019,19 @@ export class GatewayClient {
    * a request refused as a whole (several topics, one bad) is asked again topic by topic, so that one refused topic
    * does not take the others with it; one refused for a while (rate_limited, upstream_unavailable) is asked again
    * after a growing delay while the link lasts (the next link's sync asks otherwise); a topic refused for good is
-   * dropped, taken back on the gateway when the session kept it there, and reported once. Returns topic → promise:
-   * resolved when the client keeps the topic, rejected with the refusal.
+   * dropped, taken back on the gateway when the session kept it there, and reported once. Returns topic → Outcome:
+   * kept (granted) or refused, heard as the answer is read.
    */
   _restore(kind, topics, since) {
-    const outcomes = new Map();
-    const settle = new Map();
-    for (const topic of topics) {
-      outcomes.set(topic, new Promise((resolve, reject) => settle.set(topic, { resolve, reject })));
-      outcomes.get(topic).catch(() => {}); // observed by waiters, if any
-    }
+    const outcomes = new Map(topics.map((topic) => [topic, new Outcome()]));
+    const settle = (t, e) => outcomes.get(t).settle(e);
+    // answered on a later link (the request, or its retry, carried to that link's sync, which asked again): kept,
+    // unless refused for good there (no longer wanted) or ended by a stop
+    const carried = (t, e) => settle(t, e && (e.code === 'closed' || !this._wants(kind, t)) ? e : null);
     const ask = (chunk, attempt) => {
       // what the app changed its mind about meanwhile is settled by the app's own request
       const still = chunk.filter((t) => this._wants(kind, t));
-      chunk.filter((t) => !still.includes(t)).forEach((t) => settle.get(t).resolve());
+      chunk.filter((t) => !still.includes(t)).forEach((t) => settle(t, null));
       if (still.length === 0) return;
       const chunkSince = since ? pick(since, still) : undefined;
       let here = false;
@@ -999,15 +1039,20 @@ export class GatewayClient {
       const answered = (e) => {
         here = true;
         if (!e) {
-          still.forEach((t) => settle.get(t).resolve());
+          still.forEach((t) => settle(t, null));
           return;
         }
         if (TRANSIENT_REFUSALS.has(e.code)) {
           const ceiling = Math.min(this._o.backoff.max, this._o.backoff.initial * 2 ** Math.min(attempt, 16));
           const retry = {
             timer: null,
-            // a link change keeps them (the next sync asks again); close() ends them
-            cancel: (failure) => still.forEach((t) => (failure ? settle.get(t).reject(failure) : settle.get(t).resolve())),
+            // close() ends them; a lost link hands them to the next sync, which asks again and whose answer settles
+            // them, as it does a request in flight: never granted without an answer
+            cancel: (failure) => (failure ? still.forEach((t) => settle(t, failure)) : this._waiting.push({
+              kind, topics: still, heard: carried,
+              resolve: () => still.forEach((t) => carried(t, null)),
+              reject: (e2) => still.forEach((t) => carried(t, e2)),
+            })),
           };
           retry.timer = this._o.setTimeout(() => {
             this._restoreRetries.delete(retry);
@@ -1021,16 +1066,13 @@ export class GatewayClient {
           return;
         }
         this._refusedForGood(kind, still[0], e);
-        settle.get(still[0]).reject(e);
+        settle(still[0], e);
       };
-      // not answered here: answered through a later link's sync, which kept the books, or ended by a stop; per topic
-      this._request(kind, still, chunkSince, { answered }).then(
-        () => { if (!here) still.forEach((t) => settle.get(t).resolve()); },
-        (e) => {
-          if (here) return;
-          still.forEach((t) => (e.code !== 'closed' && this._wants(kind, t)
-            ? settle.get(t).resolve() : settle.get(t).reject(e)));
-        });
+      // not answered here: answered through a later link's sync (which kept the books, and hears each topic's verdict
+      // as it is read), or ended by a stop
+      this._request(kind, still, chunkSince, { answered, heard: carried }).then(
+        () => { if (!here) still.forEach((t) => carried(t, null)); },
+        (e) => { if (!here) still.forEach((t) => carried(t, e)); });
     };
     for (const chunk of this._chunks(kind, topics, since)) ask(chunk, 0);
     return outcomes;
@@ -1046,7 +1088,7 @@ export class GatewayClient {
     }
   }
 
-  /** Restore retries waiting for their delay: a lost link keeps their topics for the next sync; close() ends them. */
+  /** Restore retries waiting for their delay: a lost link hands their topics to the next sync; a stop ends them. */
   _cancelRestoreRetries(failure) {
     for (const retry of this._restoreRetries) {
       this._o.clearTimeout(retry.timer);
@@ -1429,17 +1471,6 @@ export class GatewayClient {
     }
   }
 
-  /** _positionsAnswered once `outcome` (a topic's restore, after a link came) settles; none: nothing was refused. */
-  _positionsFollow(call, topic, outcome) {
-    if (!call.given?.size && !call.forgotten?.size) return;
-    if (!outcome) {
-      this._positionsAnswered(call, topic, false);
-      return;
-    }
-    outcome.then(() => this._positionsAnswered(call, topic, false),
-      (e) => this._positionsAnswered(call, topic, e.code !== 'closed'));
-  }
-
   _covered(topic) {
     for (const s of this._subs) if (s === topic || topicMatches(s, topic)) return true;
     return false;
@@ -1456,6 +1487,35 @@ export class GatewayClient {
         queueMicrotask(() => { throw e; });
       }
     }
+  }
+}
+
+/**
+ * A topic's outcome in a restore: `promise` for the calls waiting on it, and `follow(fn)` for what must happen as the
+ * answer is read (what those calls did to positions), before the lines after it in the frame: a promise's callbacks
+ * would run only after the whole frame. `settle(null)`: kept; `settle(error)`: refused (or `closed`); once.
+ */
+class Outcome {
+  constructor() {
+    this._heard = [];
+    this._settled = false;
+    this._error = null;
+    this.promise = new Promise((resolve, reject) => { this._resolve = resolve; this._reject = reject; });
+    this.promise.catch(() => {}); // observed by waiters, if any
+  }
+
+  settle(error) {
+    if (this._settled) return;
+    this._settled = true;
+    this._error = error;
+    this._heard.splice(0).forEach((fn) => fn(error));
+    if (error) this._reject(error);
+    else this._resolve();
+  }
+
+  follow(fn) {
+    if (this._settled) fn(this._error);
+    else this._heard.push(fn);
   }
 }
 
