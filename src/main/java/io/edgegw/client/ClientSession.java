@@ -833,10 +833,12 @@ public final class ClientSession implements Subscriber {
      * {@link OutboundBudget} refuses it. {@code refused}: where in the outbox the frame refused then starts.
      */
     private boolean reserve(long size, int refused) {
-        // nothing pending: the socket keeps up, and a frame larger than the bound on its own (a recovery replay is
-        // one) goes out; refused, it would be refused again on every resume, which recovers from before it
-        boolean overOwnBound = unflushedBytes > 0
-                && unflushedBytes + size > services.config().client().maxOutboundBytes();
+        // a frame larger than the bound on its own (a recovery replay is one) goes out while what is pending is
+        // within the bound (nothing pending at all: the socket keeps up): refused, it would be refused again on every
+        // resume, which recovers from before it, for as long as other topics keep a little pending
+        long bound = services.config().client().maxOutboundBytes();
+        boolean overOwnBound = unflushedBytes > 0 && unflushedBytes + size > bound
+                && (size <= bound || unflushedBytes > bound);
         if (overOwnBound || !budget.admits(unflushedBytes, size)) {
             services.metrics().dropped("slow_consumer", noteRefused(refused));
             LOG.infof("session %s: slow consumer (%d bytes unflushed%s), closing with 4002", id, unflushedBytes,

@@ -172,6 +172,53 @@ class OutboundAccountingTest {
     }
 
     @Test
+    void aReplayLargerThanTheBoundGoesOutWhileALittleIsStillPending() {
+        String flowing = "accounting/pending";
+        String replayed = "accounting/replayed-later";
+        try (TcpProxy proxy = TcpProxy.start("127.0.0.1", GatewayUrls.httpPort())) {
+            TestClient browser = TestClient.connectThrough(proxy, GatewayUrls.ws());
+            TestClient first = TestClient.connect(GatewayUrls.ws());
+            try {
+                subscribe(browser, flowing);
+                subscribe(first, replayed);
+                awaitNodeSubscription(flowing);
+                awaitNodeSubscription(replayed);
+                int replayable = 0;
+                while ((long) replayable * PADDING.length() <= BOUND) { // within the history the gateway keeps (100)
+                    replayable = publishBurst(replayed, replayable);
+                    first.awaitCount("message", replayable, WAIT);
+                }
+                JsonObject oldest = first.frames("message").get(0);
+
+                // the browser's socket buffers fill until a little of what it is sent stays pending in the gateway
+                proxy.stall(browser.localAddress(), true);
+                int flowed = 0;
+                while (Scrape.value("gateway_outbound_bytes", "") == 0) {
+                    assertThat(flowed).as("messages of 4 KB published before some stayed pending").isLessThan(6_000);
+                    flowed = publishBurst(flowing, flowed);
+                }
+                assertThat(Scrape.value("gateway_outbound_bytes", "")).isLessThan(BOUND);
+                browser.sendJson(new JsonObject().put("type", "subscribe").put("id", "r").put("topics", List.of(replayed))
+                        .put("since", new JsonObject().put(replayed, new JsonObject()
+                                .put("epoch", oldest.getString("epoch")).put("offset", oldest.getLong("offset") - 1))));
+                // the replay, one frame larger than the bound, is written behind what is pending
+                await().atMost(WAIT).until(() -> Scrape.value("gateway_outbound_bytes", "") > BOUND);
+                proxy.stall(browser.localAddress(), false);
+
+                int flowedAll = flowed;
+                int replayedAll = replayable;
+                await().atMost(WAIT).until(() -> ofTopic(browser, flowing).size() == flowedAll
+                        && ofTopic(browser, replayed).size() == replayedAll);
+                assertThat(browser.isClosed()).as("closed with %s", browser.closeCode()).isFalse();
+                assertThat(browser.frames("gap")).isEmpty();
+            } finally {
+                browser.close();
+                first.close();
+            }
+        }
+    }
+
+    @Test
     void aSlowConsumerThatResumesWithoutSinceGetsWhatWasRefusedToIt() {
         String topic = "accounting/resumed";
         String quiet = "accounting/quiet"; // nothing of it waits in the refused frames: it comes after the 4002
