@@ -1955,3 +1955,80 @@ test('subscribe with since on a topic no subscription covers asks from the app\'
   assert.deepEqual(await again, ['a/t']);
   assert.deepEqual(delivered(client).slice(7), [6, 7, 8], 'what the app asked for comes');
 });
+
+/** a/t and b/t (since 41) subscribed without a link; the next link's restore of both is refused `rate_limited`. */
+async function twoTopicsRestoredAfterARefusal(client, outcome) {
+  const first = await connected(client);
+  first.drop(1006);
+  client.subscribe('a/t').catch(() => {});
+  client.subscribe('b/t', { since: { 'b/t': { epoch: 'e1', offset: 41 } } })
+    .then(() => { outcome.b = 'resolved'; }, (e) => { outcome.b = `rejected ${e.code}`; });
+  const second = await welcomedAsNewSession();
+  const [slow] = second.sentOfType('subscribe');
+  assert.deepEqual(slow.topics, ['a/t', 'b/t']);
+  return { second, slow };
+}
+
+/** The third link's restore of a/t and b/t, refused as a whole and then a/t for good. Returns b/t's request. */
+async function aRefusedForGoodOnTheThirdLink() {
+  await clock.advance(1000);
+  const third = FakeSocket.last();
+  third.welcome({ session: 's-3', restored: null });
+  await settle();
+  const [whole] = third.sentOfType('subscribe');
+  assert.deepEqual(whole.topics, ['a/t', 'b/t']);
+  third.receive({ type: 'error', id: whole.id, code: 'not_allowed', message: 'a/t not allowed' });
+  await settle();
+  const [, ra, rb] = third.sentOfType('subscribe');
+  assert.deepEqual([ra.topics, rb.topics], [['a/t'], ['b/t']]);
+  third.receive({ type: 'error', id: ra.id, code: 'not_allowed', message: 'no' });
+  await settle();
+  return { third, rb };
+}
+
+test('a restore retry of two topics carried over a lost link: one refused for good on the next link grants nothing to the other', async () => {
+  const client = newClient();
+  const outcome = { b: 'pending' };
+  const { second, slow } = await twoTopicsRestoredAfterARefusal(client, outcome);
+  second.receive({ type: 'error', id: slow.id, code: 'rate_limited', message: 'slow down' });
+  second.drop(1006); // before the retry
+  const { third, rb } = await aRefusedForGoodOnTheThirdLink();
+  assert.equal(outcome.b, 'pending', 'the gateway has not answered b/t yet');
+  client.subscribe('b/t', { since: { 'b/t': { epoch: 'e1', offset: 20 } } }).catch(() => {});
+  await settle();
+  assert.deepEqual(third.sentOfType('subscribe').at(-1).since, { 'b/t': { epoch: 'e1', offset: 20 } },
+    '41 was never granted: asked as given');
+  third.receive({ type: 'error', id: rb.id, code: 'not_allowed', message: 'no' });
+  await settle();
+  assert.equal(outcome.b, 'rejected not_allowed');
+});
+
+test('a restore request of two topics in flight over a lost link: one refused for good on the next link grants nothing to the other', async () => {
+  const client = newClient();
+  const outcome = { b: 'pending' };
+  const { second } = await twoTopicsRestoredAfterARefusal(client, outcome);
+  second.drop(1006); // before the answer
+  const { third, rb } = await aRefusedForGoodOnTheThirdLink();
+  assert.equal(outcome.b, 'pending', 'the gateway has not answered b/t yet');
+  third.receive({ type: 'error', id: rb.id, code: 'not_allowed', message: 'no' });
+  await settle();
+  assert.equal(outcome.b, 'rejected not_allowed');
+});
+
+test('close() from an error listener of a stop by the gateway is the app\'s own: a later connect() starts at once', async () => {
+  const client = newClient();
+  client.on('error', () => client.close()); // gives up on errors
+  const socket = await connected(client);
+  socket.drop(1008, 'origin not allowed');
+  client.connect();
+  assert.equal(client.state, State.PROBING);
+});
+
+test('close() after a stop by the gateway, then connect(): starts at once', async () => {
+  const client = newClient();
+  const socket = await connected(client);
+  socket.drop(1008, 'origin not allowed');
+  client.close();
+  client.connect();
+  assert.equal(client.state, State.PROBING);
+});

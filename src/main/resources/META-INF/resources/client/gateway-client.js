@@ -277,6 +277,7 @@ export class GatewayClient {
     this._takenBack = new WeakMap();
     /** While a stop's `state` and `error` events are heard: a connect() from a listener takes effect after them. */
     this._stopping = false;
+    this._closedInStop = false; // close() called by a listener of a stop
     /** The last stop by the gateway no connect() followed yet: {at, attempt, code}; null after the app's close(). */
     this._gatewayStop = null;
 
@@ -340,6 +341,7 @@ export class GatewayClient {
   close() {
     this._started = false;
     this._gatewayStop = null;
+    if (this._stopping) this._closedInStop = true; // the app's own close: no backoff memory from the stop
     if (this.state !== State.CLOSED) this._stop(1000, 'closed by the client', false, false);
   }
 
@@ -725,6 +727,7 @@ export class GatewayClient {
     // one of them starts (what they send or subscribe after it waits for that link): nothing of the stop comes
     // after to undo it, and no listener hears `closed` after the state that followed it
     this._stopping = true;
+    this._closedInStop = false;
     try {
       this._enter(State.CLOSED, { code, reason: reason || undefined });
       if (report) {
@@ -737,7 +740,7 @@ export class GatewayClient {
       // no listener connected, or one closed again: what they asked meanwhile has no link to wait for
       this._rejectPending(code);
       // a connect() the app makes later (after an await, a timer) meets the stop's backoff (see connect())
-      if (byGateway) this._gatewayStop = { at: this._o.now(), attempt: this._attempt, code };
+      if (byGateway && !this._closedInStop) this._gatewayStop = { at: this._o.now(), attempt: this._attempt, code };
     } else if (byGateway) {
       // after a jittered wait, as after a failed attempt, the count kept (see connect())
       this._enterBackoff('connect', undefined, { code });
@@ -1027,7 +1030,7 @@ export class GatewayClient {
     const settle = (t, e) => outcomes.get(t).settle(e);
     // answered on a later link (the request, or its retry, carried to that link's sync, which asked again): kept,
     // unless refused for good there (no longer wanted) or ended by a stop
-    const carried = (t, e) => settle(t, e && (e.code === 'closed' || !this._wants(kind, t)) ? e : null);
+    const carried = (t, e) => settle(t, e);
     const ask = (chunk, attempt) => {
       // what the app changed its mind about meanwhile is settled by the app's own request
       const still = chunk.filter((t) => this._wants(kind, t));
@@ -1051,7 +1054,8 @@ export class GatewayClient {
             cancel: (failure) => (failure ? still.forEach((t) => settle(t, failure)) : this._waiting.push({
               kind, topics: still, heard: carried,
               resolve: () => still.forEach((t) => carried(t, null)),
-              reject: (e2) => still.forEach((t) => carried(t, e2)),
+              // per topic through `heard`; a rejection of the whole (Promise.all's first refusal) is no verdict on the rest
+              reject: (e2) => { if (e2.code === 'closed') still.forEach((t) => carried(t, e2)); },
             })),
           };
           retry.timer = this._o.setTimeout(() => {
@@ -1072,7 +1076,7 @@ export class GatewayClient {
       // as it is read), or ended by a stop
       this._request(kind, still, chunkSince, { answered, heard: carried }).then(
         () => { if (!here) still.forEach((t) => carried(t, null)); },
-        (e) => { if (!here) still.forEach((t) => carried(t, e)); });
+        (e) => { if (!here && e.code === 'closed') still.forEach((t) => carried(t, e)); });
     };
     for (const chunk of this._chunks(kind, topics, since)) ask(chunk, 0);
     return outcomes;
