@@ -69,6 +69,8 @@ public final class ClientSession implements Subscriber {
     private final List<Object> outbox = new ArrayList<>();
     private boolean touched;
     private long unflushedBytes;
+    /** Of {@link #unflushedBytes}, a frame larger than the bound on its own that the socket has not taken yet. */
+    private long oversizedUnflushed;
     private boolean closed;
     /** The code and reason of the cluster's {@code kick} that closed the link; 0 when none did. */
     private int kickedWith;
@@ -774,7 +776,8 @@ public final class ClientSession implements Subscriber {
         if (!reserve(size, from)) {
             return;
         }
-        connection.sendText(frame).subscribe().withSubscriber(new FrameWrite(this, size));
+        connection.sendText(frame).subscribe().withSubscriber(new FrameWrite(this, size,
+                size > services.config().client().maxOutboundBytes()));
     }
 
     /** Writes the binary frame {@code outbox[index]}. */
@@ -784,7 +787,8 @@ public final class ClientSession implements Subscriber {
         if (!reserve(size, index)) {
             return;
         }
-        connection.sendBinary(binary).subscribe().withSubscriber(new FrameWrite(this, size));
+        connection.sendBinary(binary).subscribe().withSubscriber(new FrameWrite(this, size,
+                size > services.config().client().maxOutboundBytes()));
     }
 
     /**
@@ -795,10 +799,12 @@ public final class ClientSession implements Subscriber {
     private static final class FrameWrite implements UniSubscriber<Void> {
         private final ClientSession session;
         private final long size;
+        private final boolean oversized;
 
-        FrameWrite(ClientSession session, long size) {
+        FrameWrite(ClientSession session, long size, boolean oversized) {
             this.session = session;
             this.size = size;
+            this.oversized = oversized;
         }
 
         @Override
@@ -807,23 +813,26 @@ public final class ClientSession implements Subscriber {
 
         @Override
         public void onItem(Void ignored) {
-            session.flushed(size);
+            session.flushed(size, oversized);
         }
 
         @Override
         public void onFailure(Throwable failure) {
-            session.writeFailed(size, failure);
+            session.writeFailed(size, oversized, failure);
         }
     }
 
-    private void flushed(long size) {
+    private void flushed(long size, boolean oversized) {
+        if (oversized) {
+            oversizedUnflushed -= size;
+        }
         unflushedBytes -= size;
         budget.release(size);
     }
 
     /** A write the link refused (it closed meanwhile): its bytes no longer count as unflushed. */
-    private void writeFailed(long size, Throwable failure) {
-        flushed(size);
+    private void writeFailed(long size, boolean oversized, Throwable failure) {
+        flushed(size, oversized);
         LOG.debugf("session %s: write failed: %s", id, failure);
     }
 
@@ -833,12 +842,16 @@ public final class ClientSession implements Subscriber {
      * {@link OutboundBudget} refuses it. {@code refused}: where in the outbox the frame refused then starts.
      */
     private boolean reserve(long size, int refused) {
-        // a frame larger than the bound on its own (a recovery replay is one) goes out while what is pending is
-        // within the bound (nothing pending at all: the socket keeps up): refused, it would be refused again on every
-        // resume, which recovers from before it, for as long as other topics keep a little pending
+        // a frame larger than the bound on its own (a recovery replay is one) goes out while what else is pending is
+        // within the bound and no other such frame is on its way: refused, it would be refused again on every resume,
+        // which recovers from before it, for as long as other topics keep a little pending. Until the socket took
+        // it, the frames after it are checked against what else is pending, or the next live message would close
+        // the link before its replay got through
         long bound = services.config().client().maxOutboundBytes();
-        boolean overOwnBound = unflushedBytes > 0 && unflushedBytes + size > bound
-                && (size <= bound || unflushedBytes > bound);
+        long pendingBesides = unflushedBytes - oversizedUnflushed;
+        boolean oversized = size > bound;
+        boolean overOwnBound = oversized ? oversizedUnflushed > 0 || pendingBesides > bound
+                : pendingBesides > 0 && pendingBesides + size > bound;
         if (overOwnBound || !budget.admits(unflushedBytes, size)) {
             services.metrics().dropped("slow_consumer", noteRefused(refused));
             LOG.infof("session %s: slow consumer (%d bytes unflushed%s), closing with 4002", id, unflushedBytes,
@@ -848,6 +861,9 @@ public final class ClientSession implements Subscriber {
             return false;
         }
         unflushedBytes += size;
+        if (oversized) {
+            oversizedUnflushed += size;
+        }
         budget.reserve(size);
         return true;
     }
