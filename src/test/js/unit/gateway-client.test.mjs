@@ -2032,3 +2032,11 @@ test('close() after a stop by the gateway, then connect(): starts at once', asyn
   client.connect();
   assert.equal(client.state, State.PROBING);
 });
+
+test('close() then connect() from an error listener of a stop by the gateway starts at once, as after the app\'s own close()', async () => {
+  const client = newClient();
+  client.on('error', () => { client.close(); client.connect(); }); // starts over on errors
+  const socket = await connected(client);
+  socket.drop(1008, 'origin not allowed');
+  assert.equal(client.state, State.PROBING);
+});

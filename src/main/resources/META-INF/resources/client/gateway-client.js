@@ -741,10 +741,10 @@ export class GatewayClient {
       this._rejectPending(code);
       // a connect() the app makes later (after an await, a timer) meets the stop's backoff (see connect())
       if (byGateway && !this._closedInStop) this._gatewayStop = { at: this._o.now(), attempt: this._attempt, code };
-    } else if (byGateway) {
+    } else if (byGateway && !this._closedInStop) {
       // after a jittered wait, as after a failed attempt, the count kept (see connect())
       this._enterBackoff('connect', undefined, { code });
-    } else {
+    } else { // the app's own close() (also one from a listener of this stop, then connect()): at once
       this._attempt = 0;
       this._attemptConnect('connect');
     }
