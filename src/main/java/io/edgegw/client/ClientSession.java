@@ -504,8 +504,8 @@ public final class ClientSession implements Subscriber {
             return;
         }
         List<TopicDelivery> held = recovery.heldInOrder();
-        long messages = held.stream().filter(delivery -> !delivery.isControl()).count();
         if (ignores(topic)) { // held before the ignore: the ignore check of live delivery applies now
+            long messages = held.stream().filter(delivery -> !delivery.isControl()).count();
             services.metrics().ignoredBySession(messages + recovery.compactedMessages());
             return;
         }
@@ -776,8 +776,7 @@ public final class ClientSession implements Subscriber {
         if (!reserve(size, from)) {
             return;
         }
-        connection.sendText(frame).subscribe().withSubscriber(new FrameWrite(this, size,
-                size > services.config().client().maxOutboundBytes()));
+        connection.sendText(frame).subscribe().withSubscriber(new FrameWrite(this, size));
     }
 
     /** Writes the binary frame {@code outbox[index]}. */
@@ -787,8 +786,7 @@ public final class ClientSession implements Subscriber {
         if (!reserve(size, index)) {
             return;
         }
-        connection.sendBinary(binary).subscribe().withSubscriber(new FrameWrite(this, size,
-                size > services.config().client().maxOutboundBytes()));
+        connection.sendBinary(binary).subscribe().withSubscriber(new FrameWrite(this, size));
     }
 
     /**
@@ -799,12 +797,10 @@ public final class ClientSession implements Subscriber {
     private static final class FrameWrite implements UniSubscriber<Void> {
         private final ClientSession session;
         private final long size;
-        private final boolean oversized;
 
-        FrameWrite(ClientSession session, long size, boolean oversized) {
+        FrameWrite(ClientSession session, long size) {
             this.session = session;
             this.size = size;
-            this.oversized = oversized;
         }
 
         @Override
@@ -813,17 +809,17 @@ public final class ClientSession implements Subscriber {
 
         @Override
         public void onItem(Void ignored) {
-            session.flushed(size, oversized);
+            session.flushed(size);
         }
 
         @Override
         public void onFailure(Throwable failure) {
-            session.writeFailed(size, oversized, failure);
+            session.writeFailed(size, failure);
         }
     }
 
-    private void flushed(long size, boolean oversized) {
-        if (oversized) {
+    private void flushed(long size) {
+        if (size > services.config().client().maxOutboundBytes()) { // reserve() counted it as oversized
             oversizedUnflushed -= size;
         }
         unflushedBytes -= size;
@@ -831,8 +827,8 @@ public final class ClientSession implements Subscriber {
     }
 
     /** A write the link refused (it closed meanwhile): its bytes no longer count as unflushed. */
-    private void writeFailed(long size, boolean oversized, Throwable failure) {
-        flushed(size, oversized);
+    private void writeFailed(long size, Throwable failure) {
+        flushed(size);
         LOG.debugf("session %s: write failed: %s", id, failure);
     }
 
